@@ -1,0 +1,49 @@
+# Every target does its own set-up: a fresh clone needs only python3, PostgreSQL and Redis.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+DATABASE_URL ?= postgresql://postgres@localhost:5432/billing
+TEST_DATABASE_URL ?= postgresql://postgres@localhost:5432/billing_test
+TEST_REDIS_URL ?= redis://localhost:6379/15
+export DATABASE_URL
+
+.PHONY: install run test migrate migration rollback lint bench db clean
+
+$(BIN)/billing: pyproject.toml uv.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --all-extras --python $(BIN)/python -q
+	touch $(BIN)/billing
+
+install: $(BIN)/billing ## create .venv with the locked dependencies and the project
+
+db: install ## create the database named by DATABASE_URL if it is missing
+	$(BIN)/billing createdb
+
+migrate: db ## upgrade the database to the newest migration
+	$(BIN)/billing migrate
+
+migration: install ## make migration MESSAGE="add foo": autogenerate a migration
+	$(BIN)/alembic -c migrations/alembic.ini revision --autogenerate -m "$(MESSAGE)"
+
+rollback: install ## one migration down
+	$(BIN)/alembic -c migrations/alembic.ini downgrade -1
+
+run: migrate ## web + worker + scheduler against the local PostgreSQL and Redis; Ctrl-C stops all
+	$(BIN)/billing dev
+
+test: install ## the whole suite against the real PostgreSQL and Redis
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/billing createdb
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/billing migrate
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: migrate ## webhook ingress throughput, see tests/bench/
+	$(BIN)/python -m tests.bench.webhook_ingress
+
+clean:
+	rm -rf $(VENV)

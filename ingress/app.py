@@ -1,0 +1,76 @@
+"""The ingress process's composition root: settings, pool, broker and routes, built once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from ingress import admin_events, health, webhook
+from ingress.context import IngressContext
+from ingress.request_log import RequestLogMiddleware
+from shared.db.engine import create_async_pool
+from shared.log_setup import configure_logging
+from shared.queue import create_broker
+from shared.settings import Settings, SettingsError, load_settings
+
+log = structlog.get_logger("ingress")
+
+
+class MissingWebhookSecret(SettingsError):
+    pass
+
+
+def routes() -> list[Route]:
+    admin = "/api/v1/admin/webhook-events"
+    return [
+        Route("/health", health.health),
+        Route("/live", health.health),
+        Route("/ready", health.ready),
+        Route("/api/v1/webhooks/stripe", webhook.receive_stripe_webhook, methods=["POST"]),
+        Route(f"{admin}", admin_events.list_webhook_events),
+        Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
+        Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),
+        Route(f"{admin}/{{event_id}}/retry", admin_events.retry_webhook_event, methods=["POST"]),
+    ]
+
+
+def create_app(settings: Settings) -> Starlette:
+    if not settings.webhook_secrets:
+        raise MissingWebhookSecret(
+            "STRIPE_WEBHOOK_SECRET is not set: the web process cannot verify Stripe's "
+            "signatures without it (copy it from the Stripe dashboard or `stripe listen`)"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx = IngressContext(
+            settings=settings,
+            pool=await create_async_pool(settings),
+            broker=create_broker(settings),
+            redis=aioredis.Redis.from_url(
+                settings.redis_url, socket_connect_timeout=1, socket_timeout=2
+            ),
+        )
+        app.state.ctx = ctx
+        log.info("ingress.started", webhook_secrets=len(settings.webhook_secrets))
+        yield
+        await ctx.pool.close()
+        await ctx.redis.aclose()
+        ctx.broker.close()
+
+    return Starlette(
+        routes=routes(), middleware=[Middleware(RequestLogMiddleware)], lifespan=lifespan
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """uvicorn factory (`billing serve`): reads the environment once."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

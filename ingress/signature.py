@@ -1,0 +1,54 @@
+"""Stripe-Signature verification through the `stripe` package, against every configured secret.
+
+Several secrets make rotation possible: the old and the new one are both accepted until the
+old one is removed from STRIPE_WEBHOOK_SECRET.
+"""
+
+from __future__ import annotations
+
+import time
+
+import stripe
+
+from ingress.errors import WebhookRejected
+
+MALFORMED = "malformed Stripe-Signature header"
+MISSING = "missing Stripe-Signature header"
+NO_MATCH = "no signature matches any configured webhook secret"
+STALE = "signature timestamp outside the tolerance"
+
+
+def verify_stripe_signature(
+    payload: str, header: str | None, secrets: tuple[str, ...], tolerance_s: int
+) -> None:
+    """Raise WebhookRejected unless one `v1` signature of `header` matches one secret."""
+    if not header:
+        raise WebhookRejected(MISSING)
+    reason = NO_MATCH
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance_s)
+        except stripe.SignatureVerificationError as exc:
+            reason = _reason(str(exc))
+            if reason == MALFORMED:
+                break
+            continue
+        _refuse_future_timestamp(header, tolerance_s)
+        return
+    raise WebhookRejected(reason)
+
+
+def _reason(stripe_message: str) -> str:
+    if "Timestamp outside" in stripe_message:
+        return STALE
+    if "matching the expected signature" in stripe_message:
+        return NO_MATCH
+    return MALFORMED
+
+
+def _refuse_future_timestamp(header: str, tolerance_s: int) -> None:
+    """stripe only refuses old timestamps; the contract bounds the difference both ways."""
+    for item in header.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t" and int(value) > time.time() + tolerance_s:
+            raise WebhookRejected(STALE)

@@ -1,0 +1,65 @@
+"""POST /api/v1/webhooks/stripe: verify, store, enqueue. Nothing else happens on this path."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import structlog
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ingress.body import read_body_capped
+from ingress.context import IngressContext
+from ingress.envelope import parse_event_envelope
+from ingress.errors import WebhookRejected, json_error
+from ingress.inbox_writer import store_event
+from ingress.signature import verify_stripe_signature
+from shared.queue import enqueue_event
+
+log = structlog.get_logger("ingress.webhook")
+
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError)
+
+
+async def receive_stripe_webhook(request: Request) -> Response:
+    ctx: IngressContext = request.app.state.ctx
+    try:
+        raw = await read_body_capped(request)
+        body = _decode(raw)
+        verify_stripe_signature(
+            body,
+            request.headers.get("stripe-signature"),
+            ctx.settings.webhook_secrets,
+            ctx.settings.webhook_tolerance_s,
+        )
+        envelope = parse_event_envelope(body)
+    except WebhookRejected as exc:
+        log.warning("webhook.rejected", reason=exc.reason, status=exc.status)
+        return json_error(exc.status, exc.reason)
+
+    bound = log.bind(event_id=envelope.id, event_type=envelope.type)
+    try:
+        is_new = await store_event(ctx.pool, envelope, body)
+    except asyncpg.DataError as exc:
+        bound.warning("webhook.rejected", reason="payload cannot be stored", error=str(exc))
+        return json_error(400, f"payload cannot be stored as JSON: {exc}")
+    except DATABASE_ERRORS as exc:
+        bound.error("webhook.store_failed", error=str(exc))
+        return json_error(503, "database unavailable; retry later")
+
+    if is_new:
+        try:
+            await run_in_threadpool(enqueue_event, ctx.broker, envelope.id)
+        except Exception as exc:  # Redis down: stored and acknowledged; the relay enqueues it.
+            bound.warning("webhook.enqueue_failed", error=str(exc))
+    bound.info("webhook.received", duplicate=not is_new)
+    return JSONResponse({"received": True, "event_id": envelope.id, "duplicate": not is_new})
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookRejected("body is not UTF-8") from None

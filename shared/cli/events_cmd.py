@@ -1,0 +1,73 @@
+"""`billing events list|retry|prune`: the operator's view of the inbox."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from shared import inbox_admin
+from shared.cli.tenants_cmd import with_connection
+from shared.db.models import EventStatus
+from shared.queue import create_broker, enqueue_event
+from shared.settings import load_settings
+from shared.tenants import TenantError
+
+
+def register(commands: Any) -> None:
+    events = commands.add_parser("events", help="list, retry and prune stored webhook events")
+    sub = events.add_subparsers(dest="action", required=True)
+    p = sub.add_parser("list", help="newest first")
+    p.add_argument("--status", choices=[s.value for s in EventStatus], help="only this status")
+    p.add_argument("--limit", type=_positive, default=50, help="at most N events (default 50)")
+    p.set_defaults(run=events_list)
+    p = sub.add_parser("retry", help="re-enqueue a failed event, or every failed event")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", dest="event_id", help="one event id, evt_…")
+    which.add_argument("--failed", action="store_true", help="every event in status failed")
+    p.set_defaults(run=events_retry)
+    p = sub.add_parser("prune", help="delete processed/skipped events (never failed ones)")
+    p.add_argument("--older-than-days", type=_positive, required=True, help="age in days")
+    p.set_defaults(run=events_prune)
+
+
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {raw!r}")
+    return int(raw)
+
+
+def events_list(args: argparse.Namespace) -> int:
+    rows = with_connection(lambda conn: inbox_admin.list_events(conn, args.status, args.limit))
+    print(f"{'ID':<32} {'TYPE':<38} {'STATUS':<10} {'TRIES':>5}  RECEIVED              ERROR")
+    for row in rows:
+        error = (row["error_message"] or "")[:60]
+        print(
+            f"{row['id']:<32} {row['type']:<38} {row['status']:<10} {row['attempts']:>5}  "
+            f"{row['received_at']:%Y-%m-%d %H:%M:%S}   {error}"
+        )
+    return 0
+
+
+def events_retry(args: argparse.Namespace) -> int:
+    async def mark(conn: Any) -> list[str]:
+        if args.failed:
+            return await inbox_admin.mark_all_failed_for_retry(conn)
+        try:
+            return [await inbox_admin.mark_for_retry(conn, args.event_id)]
+        except inbox_admin.EventNotFound:
+            raise TenantError(f"no event {args.event_id!r}") from None
+        except inbox_admin.EventNotRetryable as exc:
+            raise TenantError(str(exc)) from None
+
+    event_ids = with_connection(mark)
+    broker = create_broker(load_settings())
+    for event_id in event_ids:
+        enqueue_event(broker, event_id)
+    print(f"requeued {len(event_ids)} event(s)")
+    return 0
+
+
+def events_prune(args: argparse.Namespace) -> int:
+    deleted = with_connection(lambda conn: inbox_admin.prune_events(conn, args.older_than_days))
+    print(f"deleted {deleted} processed or skipped event(s) older than {args.older_than_days} days")
+    return 0

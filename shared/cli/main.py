@@ -1,0 +1,43 @@
+"""`billing`: the one entry point for operators. Each subcommand has its own --help."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from shared.cli import events_cmd, processes_cmd, tenants_cmd
+from shared.settings import SettingsError
+from shared.tenants import TenantError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="billing",
+        description="Stripe billing service: webhook ingress, workers, scheduler and operator tools. "
+        "Configuration comes from the environment (DATABASE_URL, REDIS_URL, "
+        "STRIPE_WEBHOOK_SECRET, ...; see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    processes_cmd.register(commands)
+    tenants_cmd.register(commands)
+    events_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except SettingsError as exc:
+        print(f"billing: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except TenantError as exc:
+        print(f"billing: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Subcommands that run or prepare a process: createdb, migrate, serve, worker, scheduler, dev."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from shared.settings import SettingsError, load_settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "alembic.ini"
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("createdb", help="create the database of DATABASE_URL if missing")
+    p.set_defaults(run=createdb)
+    p = commands.add_parser("migrate", help="upgrade the database schema to the newest migration")
+    p.add_argument("--revision", default="head", help="target revision (default: head)")
+    p.set_defaults(run=migrate)
+    p = commands.add_parser("serve", help="run the web process (webhooks, health, APIs)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    p.set_defaults(run=serve)
+    p = commands.add_parser("worker", help="run Dramatiq workers (events, maintenance)")
+    p.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
+    p.set_defaults(run=worker)
+    p = commands.add_parser("scheduler", help="run the clock: relay and daily reconciliation")
+    p.set_defaults(run=scheduler)
+    p = commands.add_parser("dev", help="web + worker + scheduler together; Ctrl-C stops all")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(run=dev)
+
+
+def createdb(args: argparse.Namespace) -> int:
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    url = make_url(load_settings().sync_database_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
+        if exists.fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(url.database)))
+            print(f"created database {url.database}")
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    settings = load_settings()
+    config = Config(str(MIGRATIONS))
+    config.attributes["database_url"] = settings.sync_database_url
+    command.upgrade(config, args.revision)
+    print(f"database migrated to {args.revision}")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    if not settings.webhook_secrets:
+        raise SettingsError(
+            "STRIPE_WEBHOOK_SECRET is not set: the web process cannot verify Stripe webhooks "
+            "(use the whsec_... secret of your endpoint or of `stripe listen`)"
+        )
+    uvicorn.run(
+        "ingress.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    load_settings()  # a bad variable stops here, with its name, before any process forks
+    argv = [
+        sys.executable, "-m", "dramatiq", "workers.main",
+        "--processes", str(args.processes), "--threads", str(args.threads),
+        "--skip-logging",
+    ]
+    os.execv(sys.executable, argv)
+    return 0
+
+
+def scheduler(args: argparse.Namespace) -> int:
+    from workers.scheduler_main import run_scheduler
+
+    return run_scheduler()
+
+
+def dev(args: argparse.Namespace) -> int:
+    """What `make run` starts: the three processes of the Procfile, one each."""
+    env = dict(os.environ)
+    env.setdefault("LOG_FORMAT", "console")
+    if not env.get("STRIPE_WEBHOOK_SECRET"):
+        env["STRIPE_WEBHOOK_SECRET"] = "whsec_" + secrets.token_hex(24)
+        print(f"STRIPE_WEBHOOK_SECRET not set; generated for this run:\n  {env['STRIPE_WEBHOOK_SECRET']}")
+    billing = [sys.executable, "-m", "shared.cli.main"]
+    procs = [
+        subprocess.Popen([*billing, "serve", "--port", str(args.port)], env=env),
+        subprocess.Popen([*billing, "worker", "--processes", "1", "--threads", "4"], env=env),
+        subprocess.Popen([*billing, "scheduler"], env=env),
+    ]
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0

@@ -1,0 +1,31 @@
+"""Engines: psycopg (sync) for workers, CLI and Alembic; asyncpg for the ingress."""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy import Engine, create_engine
+
+from shared.settings import Settings
+
+
+def create_sync_engine(settings: Settings, pool_size: int = 5) -> Engine:
+    return create_engine(
+        settings.sync_database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+async def create_async_pool(settings: Settings) -> asyncpg.Pool:
+    """The ingress pool: raw asyncpg, so the webhook path builds no ORM objects."""
+    pool = await asyncpg.create_pool(
+        settings.asyncpg_dsn,
+        min_size=0,
+        max_size=10,
+        timeout=5,
+        command_timeout=10,
+    )
+    assert pool is not None
+    return pool

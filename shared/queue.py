@@ -1,0 +1,73 @@
+"""The Redis queue between ingress and workers: one Dramatiq broker per process.
+
+Producers send messages by actor name, so the ingress never imports worker code.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Pipelines, Retries, TimeLimit
+
+from shared.settings import Settings
+
+EVENTS_QUEUE = "events"
+MAINTENANCE_QUEUE = "maintenance"
+PROCESS_EVENT_ACTOR = "process_webhook_event"
+RECONCILE_ACTOR = "run_reconciliation"
+RELAY_ACTOR = "relay_stranded_events"
+
+# Ten minutes per message: an event touches a handful of rows; a reconciliation run gets its own.
+EVENT_TIME_LIMIT_MS = 10 * 60 * 1000
+
+
+def create_broker(settings: Settings) -> RedisBroker:
+    """A broker whose Redis calls fail fast, so a dead Redis costs the ingress milliseconds."""
+    middleware = [
+        AgeLimit(),
+        TimeLimit(time_limit=EVENT_TIME_LIMIT_MS),
+        Callbacks(),
+        Pipelines(),
+        CurrentMessage(),
+        Retries(
+            max_retries=settings.event_max_retries,
+            min_backoff=settings.event_min_backoff_ms,
+            max_backoff=settings.event_max_backoff_ms,
+        ),
+    ]
+    broker = RedisBroker(
+        url=settings.redis_url,
+        middleware=middleware,
+        socket_connect_timeout=1,
+        socket_timeout=5,
+    )
+    broker.declare_queue(EVENTS_QUEUE)
+    broker.declare_queue(MAINTENANCE_QUEUE)
+    dramatiq.set_broker(broker)
+    return broker
+
+
+def enqueue_event(broker: dramatiq.Broker, event_id: str) -> None:
+    """Put a stored webhook event's id on the events queue."""
+    broker.enqueue(
+        dramatiq.Message(
+            queue_name=EVENTS_QUEUE,
+            actor_name=PROCESS_EVENT_ACTOR,
+            args=(event_id,),
+            kwargs={},
+            options={},
+        )
+    )
+
+
+def enqueue_maintenance(broker: dramatiq.Broker, actor_name: str, **kwargs: object) -> None:
+    """Send a periodic or operator-triggered job (relay, reconciliation) by actor name."""
+    broker.enqueue(
+        dramatiq.Message(
+            queue_name=MAINTENANCE_QUEUE,
+            actor_name=actor_name,
+            args=(),
+            kwargs=dict(kwargs),
+            options={},
+        )
+    )

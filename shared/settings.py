@@ -1,0 +1,146 @@
+"""Configuration: read once from the environment into one typed object.
+
+A bad value stops the process at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+class SettingsError(ValueError):
+    """A variable holds a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    stripe_secret_key: str | None
+    webhook_secrets: tuple[str, ...]
+    stripe_api_base: str | None
+    webhook_tolerance_s: int
+    admin_api_key: str | None
+    reconciliation_enabled: bool
+    reconciliation_schedule_hour: int
+    reconciliation_days_back: int
+    log_format: str
+    event_max_retries: int
+    event_min_backoff_ms: int
+    event_max_backoff_ms: int
+    relay_after_s: int
+
+    @property
+    def sync_database_url(self) -> str:
+        """SQLAlchemy URL for the psycopg (sync) driver: workers, CLI, Alembic."""
+        return _with_driver(self.database_url, "postgresql+psycopg")
+
+    @property
+    def async_database_url(self) -> str:
+        """SQLAlchemy URL for the asyncpg driver: the ingress."""
+        return _with_driver(self.database_url, "postgresql+asyncpg")
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """Plain libpq URL, as asyncpg wants it."""
+        return _with_driver(self.database_url, "postgresql")
+
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@localhost:5432/billing"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    return Settings(
+        database_url=_postgres_url(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
+        redis_url=_redis_url(env, "REDIS_URL", DEFAULT_REDIS_URL),
+        stripe_secret_key=_optional(env, "STRIPE_SECRET_KEY"),
+        webhook_secrets=_secret_list(env, "STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=_http_url(env, "STRIPE_API_BASE"),
+        webhook_tolerance_s=_int(env, "STRIPE_WEBHOOK_TOLERANCE", 300, low=0),
+        admin_api_key=_optional(env, "ADMIN_API_KEY"),
+        reconciliation_enabled=_bool(env, "RECONCILIATION_ENABLED", True),
+        reconciliation_schedule_hour=_int(env, "RECONCILIATION_SCHEDULE_HOUR", 2, low=0, high=23),
+        reconciliation_days_back=_int(env, "RECONCILIATION_DAYS_BACK", 7, low=1, high=3650),
+        log_format=_choice(env, "LOG_FORMAT", "json", ("json", "console")),
+        event_max_retries=_int(env, "EVENT_MAX_RETRIES", 8, low=0),
+        event_min_backoff_ms=_int(env, "EVENT_MIN_BACKOFF_MS", 2_000, low=1),
+        event_max_backoff_ms=_int(env, "EVENT_MAX_BACKOFF_MS", 300_000, low=1),
+        relay_after_s=_int(env, "RELAY_AFTER_SECONDS", 60, low=1),
+    )
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _postgres_url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    scheme = urlsplit(raw).scheme.split("+")[0]
+    if scheme not in ("postgresql", "postgres") or not urlsplit(raw).hostname:
+        raise SettingsError(f"{name} must be a postgresql://user@host:port/db URL, got {raw!r}")
+    return raw
+
+
+def _redis_url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise SettingsError(f"{name} must be a redis://host:port/db URL, got {raw!r}")
+    return raw
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} must be an http(s):// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _with_driver(url: str, scheme: str) -> str:
+    _, rest = url.split("://", 1)
+    return f"{scheme}://{rest}"

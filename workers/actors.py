@@ -1,0 +1,46 @@
+"""Thin Dramatiq actors: each unpacks a message and calls one function given by the composition root.
+
+Retries, backoff and time limits are Dramatiq middleware (shared/queue.py), not code here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+
+from shared.queue import (
+    EVENTS_QUEUE,
+    MAINTENANCE_QUEUE,
+    PROCESS_EVENT_ACTOR,
+    RELAY_ACTOR,
+)
+from workers.inbox import Inbox
+
+MARK_FAILED_ACTOR = "mark_webhook_event_failed"
+
+
+def declare_event_actors(broker: dramatiq.Broker, inbox: Inbox) -> None:
+    @dramatiq.actor(
+        broker=broker,
+        actor_name=PROCESS_EVENT_ACTOR,
+        queue_name=EVENTS_QUEUE,
+        on_retry_exhausted=MARK_FAILED_ACTOR,
+    )
+    def process_webhook_event(event_id: str) -> None:
+        inbox.process(event_id)
+
+    @dramatiq.actor(broker=broker, actor_name=MARK_FAILED_ACTOR, queue_name=EVENTS_QUEUE)
+    def mark_webhook_event_failed(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:
+        """Called by the Retries middleware once an event's retries are spent."""
+        event_id = message_data["args"][0]
+        inbox.record_failure(event_id, "retries exhausted", final=True)
+
+
+def declare_relay_actor(broker: dramatiq.Broker, relay: Callable[[], int]) -> None:
+    @dramatiq.actor(
+        broker=broker, actor_name=RELAY_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=0
+    )
+    def relay_stranded_events() -> None:
+        relay()
