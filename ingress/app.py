@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ingress import admin_events, health, webhook
+from ingress.read_api import entitlements, metrics
 from ingress.context import IngressContext
 from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool
@@ -33,6 +34,14 @@ def routes() -> list[Route]:
         Route("/live", health.health),
         Route("/ready", health.ready),
         Route("/api/v1/webhooks/stripe", webhook.receive_stripe_webhook, methods=["POST"]),
+        Route(
+            "/api/v1/entitlements/project/{project_id}/user/{user_id}",
+            entitlements.get_user_entitlements,
+        ),
+        Route(
+            "/api/v1/metrics/project/{project_id}/subscriptions", metrics.subscription_metrics
+        ),
+        Route("/api/v1/metrics/project/{project_id}/revenue", metrics.revenue_metrics),
         Route(f"{admin}", admin_events.list_webhook_events),
         Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
         Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),

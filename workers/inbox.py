@@ -22,8 +22,9 @@ from workers.owners import Owner
 log = structlog.get_logger("workers.inbox")
 
 Handler = Callable[[Connection, dict[str, Any]], set[Owner]]
-Recompute = Callable[[Connection, Iterable[Owner]], None]
-AfterCommit = Callable[[set[Owner]], None]
+# recompute runs inside the event's transaction; its result goes to after_commit once committed.
+Recompute = Callable[[Connection, Iterable[Owner]], Any]
+AfterCommit = Callable[[Any], None]
 HANDLED = (EventStatus.PROCESSED.value, EventStatus.SKIPPED.value)
 MAX_ERROR_CHARS = 2000
 
@@ -45,12 +46,15 @@ class Inbox:
             raise
         if outcome is None:
             return None
-        status, touched = outcome
-        if touched:
-            self.after_commit(touched)
+        status, recomputed = outcome
+        if recomputed:
+            try:
+                self.after_commit(recomputed)
+            except Exception as exc:  # committed; the cache falls back to PostgreSQL
+                log.warning("event.cache_refresh_failed", event_id=event_id, error=str(exc))
         return status
 
-    def _apply_locked(self, tx: Connection, event_id: str) -> tuple[str, set[Owner]] | None:
+    def _apply_locked(self, tx: Connection, event_id: str) -> tuple[str, Any] | None:
         row = tx.execute(
             select(WebhookEvent.type, WebhookEvent.status, WebhookEvent.payload)
             .where(WebhookEvent.id == event_id)
@@ -68,18 +72,18 @@ class Inbox:
         if handler is None:
             self._stamp(tx, event_id, EventStatus.SKIPPED)
             bound.info("event.skipped")
-            return EventStatus.SKIPPED.value, set()
+            return EventStatus.SKIPPED.value, None
         try:
             with tx.begin_nested():
                 touched = handler(tx, row.payload)
-                self.recompute(tx, touched)
+                recomputed = self.recompute(tx, touched) if touched else None
         except MalformedEvent as exc:
             self._stamp(tx, event_id, EventStatus.FAILED, error=f"malformed event: {exc}")
             bound.error("event.malformed", error=str(exc))
-            return EventStatus.FAILED.value, set()
+            return EventStatus.FAILED.value, None
         self._stamp(tx, event_id, EventStatus.PROCESSED)
         bound.info("event.processed", users_touched=len(touched))
-        return EventStatus.PROCESSED.value, touched
+        return EventStatus.PROCESSED.value, recomputed
 
     def _stamp(
         self, tx: Connection, event_id: str, status: EventStatus, error: str | None = None

@@ -100,3 +100,127 @@ class App(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     created_at: Mapped[datetime] = _now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Customer(Base):
+    """A Stripe customer and, once seen with one, its owner (the earliest-dated owner wins)."""
+
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
+    user_id: Mapped[str | None] = mapped_column(Text)
+    linked_by_created: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
+        Index("ix_customers_owner", "project_id", "user_id"),
+    )
+
+
+class Subscription(Base):
+    """Latest snapshot of a Stripe subscription. The owner columns hold only the object's own
+    metadata; an object without it belongs to its customer's owner (joined when read)."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(Text, index=True)
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
+    user_id: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    status_rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    product_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    currency: Mapped[str | None] = mapped_column(Text)
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    snapshot_created: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
+        Index("ix_subscriptions_owner", "project_id", "user_id"),
+    )
+
+
+class SubscriptionPayment(Base):
+    """A subscription's latest invoice outcome; it never changes the subscription's status."""
+
+    __tablename__ = "subscription_payments"
+    subscription_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(Text, nullable=False)
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    event_created: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (CheckConstraint("outcome IN ('paid', 'failed')", name="outcome_known"),)
+
+
+class Purchase(Base):
+    """A PaymentIntent seen in any event. It counts as a purchase once it has an owner source
+    (metadata user_id or a payment-mode Checkout Session) and is not an invoice's payment."""
+
+    __tablename__ = "purchases"
+    payment_intent_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    checkout_session_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    customer_id: Mapped[str | None] = mapped_column(Text, index=True)
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
+    user_id: Mapped[str | None] = mapped_column(Text)
+    names_user: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    invoice_id: Mapped[str | None] = mapped_column(Text)
+    product_id: Mapped[str | None] = mapped_column(Text)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    amount_refunded_minor: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
+    currency: Mapped[str | None] = mapped_column(Text)
+    payment_status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    payment_created: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    status: Mapped[str] = mapped_column(
+        Text,
+        Computed(
+            "CASE WHEN payment_status <> 'succeeded' THEN payment_status"
+            " WHEN amount_refunded_minor > 0 AND amount_refunded_minor >= amount_minor"
+            " THEN 'refunded'"
+            " WHEN amount_refunded_minor > 0 THEN 'partially_refunded'"
+            " ELSE 'succeeded' END",
+            persisted=True,
+        ),
+    )
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
+        CheckConstraint(
+            "payment_status IN ('pending', 'failed', 'succeeded')", name="payment_status_known"
+        ),
+        Index("ix_purchases_owner", "project_id", "user_id"),
+    )
+
+
+class ProductEntitlement(Base):
+    __tablename__ = "product_entitlements"
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    product_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    entitlement_key: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class Entitlement(Base):
+    """Derived: recomputed from a user's subscriptions and purchases after every change."""
+
+    __tablename__ = "entitlements"
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    entitlement_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    source_id: Mapped[str] = mapped_column(Text, nullable=False)
+    product_id: Mapped[str] = mapped_column(Text, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EntitlementVersion(Base):
+    """Bumped with every recompute; the cache keeps only the newest version it was given."""
+
+    __tablename__ = "entitlement_versions"
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)

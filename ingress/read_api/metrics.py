@@ -1,0 +1,54 @@
+"""Project metrics, aggregated by SQL: subscriptions by status, revenue per currency."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ingress.auth import authorize_app
+from ingress.context import IngressContext
+
+OWNED_BY_PROJECT = """FROM {table} o LEFT JOIN customers c ON c.id = o.customer_id
+    WHERE coalesce(o.project_id, c.project_id) = $1"""
+ACTIVE_STATUSES = ("active", "trialing", "past_due")
+
+BY_STATUS = f"""SELECT o.status, count(*) AS n {OWNED_BY_PROJECT.format(table="subscriptions")}
+    GROUP BY o.status ORDER BY o.status"""
+# A purchase: owner source, not an invoice's payment, paid at some point (refunds included).
+REVENUE = f"""SELECT o.currency,
+       sum(coalesce(o.amount_minor, 0))::bigint AS gross,
+       sum(least(o.amount_refunded_minor, coalesce(o.amount_minor, 0)))::bigint AS refunded,
+       count(*) AS purchases
+    {OWNED_BY_PROJECT.format(table="purchases")}
+      AND (o.names_user OR o.checkout_session_id IS NOT NULL) AND o.invoice_id IS NULL
+      AND o.status IN ('succeeded', 'partially_refunded', 'refunded')
+    GROUP BY o.currency ORDER BY o.currency"""
+
+
+async def subscription_metrics(request: Request) -> Response:
+    project_id = request.path_params["project_id"]
+    if denied := await authorize_app(request, project_id):
+        return denied
+    ctx: IngressContext = request.app.state.ctx
+    by_status = {row["status"]: row["n"] for row in await ctx.pool.fetch(BY_STATUS, project_id)}
+    active = sum(n for status, n in by_status.items() if status in ACTIVE_STATUSES)
+    return JSONResponse(
+        {"project_id": project_id, "active_subscriptions": active, "by_status": by_status}
+    )
+
+
+async def revenue_metrics(request: Request) -> Response:
+    project_id = request.path_params["project_id"]
+    if denied := await authorize_app(request, project_id):
+        return denied
+    ctx: IngressContext = request.app.state.ctx
+    currencies = {
+        (row["currency"] or "unknown"): {
+            "gross": row["gross"],
+            "refunded": row["refunded"],
+            "net": row["gross"] - row["refunded"],
+            "purchases": row["purchases"],
+        }
+        for row in await ctx.pool.fetch(REVENUE, project_id)
+    }
+    return JSONResponse({"project_id": project_id, "currencies": currencies})

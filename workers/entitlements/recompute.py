@@ -1,0 +1,97 @@
+"""Recompute the entitlements of touched users inside the event's transaction.
+
+A per-user advisory lock serialises recomputes of one user across workers; each one reads the
+committed state of every other, so the last writer always sees everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC
+
+from sqlalchemy import Connection, text
+
+from workers.entitlements.compute import (
+    ActivePurchase,
+    ActiveSubscription,
+    Grant,
+    compute_entitlements,
+)
+from workers.owners import Owner
+
+OWNED_BY = """(o.project_id = :p AND o.user_id = :u)
+    OR (o.project_id IS NULL AND c.project_id = :p AND c.user_id = :u)"""
+
+LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:p || '/' || :u, 0))")
+SUBSCRIPTIONS = text(
+    f"""SELECT o.id, o.status, o.product_ids, o.current_period_end
+        FROM subscriptions o LEFT JOIN customers c ON c.id = o.customer_id
+        WHERE ({OWNED_BY}) AND o.status IN ('active', 'trialing', 'past_due')"""
+)
+# A purchase: has an owner source, is not an invoice's payment, and is paid (refunds aside).
+PURCHASES = text(
+    f"""SELECT o.payment_intent_id, o.product_id
+        FROM purchases o LEFT JOIN customers c ON c.id = o.customer_id
+        WHERE ({OWNED_BY})
+          AND (o.names_user OR o.checkout_session_id IS NOT NULL) AND o.invoice_id IS NULL
+          AND o.status IN ('succeeded', 'partially_refunded') AND o.product_id IS NOT NULL"""
+)
+MAPPING = text(
+    "SELECT product_id, entitlement_key FROM product_entitlements WHERE project_id = :p"
+)
+CLEAR = text("DELETE FROM entitlements WHERE project_id = :p AND user_id = :u")
+INSERT = text(
+    """INSERT INTO entitlements
+           (project_id, user_id, entitlement_key, source, source_id, product_id, expires_at)
+       VALUES (:p, :u, :key, :source, :source_id, :product_id, :expires_at)"""
+)
+BUMP_VERSION = text(
+    """INSERT INTO entitlement_versions AS v (project_id, user_id, version) VALUES (:p, :u, 1)
+       ON CONFLICT (project_id, user_id) DO UPDATE SET version = v.version + 1
+       RETURNING version"""
+)
+
+
+def recompute_entitlements(tx: Connection, owner: Owner) -> tuple[int, dict[str, Grant]]:
+    """Replace the owner's stored entitlements; returns the new version and the grants."""
+    params = {"p": owner.project_id, "u": owner.user_id}
+    tx.execute(LOCK_USER, params)
+    grants = compute_entitlements(
+        [
+            ActiveSubscription(row.id, row.status, tuple(row.product_ids), row.current_period_end)
+            for row in tx.execute(SUBSCRIPTIONS, params)
+        ],
+        [ActivePurchase(row.payment_intent_id, row.product_id) for row in tx.execute(PURCHASES, params)],
+        _mapping(tx, owner.project_id),
+    )
+    tx.execute(CLEAR, params)
+    if grants:
+        tx.execute(INSERT, [_row(owner, key, grant) for key, grant in grants.items()])
+    return int(tx.execute(BUMP_VERSION, params).scalar_one()), grants
+
+
+def recompute_all(
+    tx: Connection, owners: Iterable[Owner]
+) -> dict[Owner, tuple[int, dict[str, Grant]]]:
+    """Sorted, so two transactions touching the same users lock them in the same order."""
+    return {owner: recompute_entitlements(tx, owner) for owner in sorted(set(owners))}
+
+
+def _mapping(tx: Connection, project_id: str) -> dict[str, tuple[str, ...]]:
+    keys: dict[str, list[str]] = {}
+    for row in tx.execute(MAPPING, {"p": project_id}):
+        keys.setdefault(row.product_id, []).append(row.entitlement_key)
+    return {product: tuple(sorted(k)) for product, k in keys.items()}
+
+
+def _row(owner: Owner, key: str, grant: Grant) -> dict[str, object]:
+    return {
+        "p": owner.project_id,
+        "u": owner.user_id,
+        "key": key,
+        "source": grant.source,
+        "source_id": grant.source_id,
+        "product_id": grant.product_id,
+        "expires_at": grant.expires_at.astimezone(UTC) if grant.expires_at else None,
+    }
+

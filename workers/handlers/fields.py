@@ -1,0 +1,88 @@
+"""Reading Stripe payloads defensively: a wrong shape becomes a MalformedEvent that says where."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from workers.errors import MalformedEvent
+from workers.state.records import ClaimedOwner
+
+
+def event_object(event: dict[str, Any], expected: str) -> dict[str, Any]:
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("event has no data.object")
+    if obj.get("object") not in (None, expected):
+        raise MalformedEvent(f"data.object is a {obj.get('object')!r}, expected {expected!r}")
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        raise MalformedEvent(f"data.object ({expected}) has no string id")
+    return obj
+
+
+def event_created(event: dict[str, Any]) -> int:
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise MalformedEvent("event has no integer created")
+    return created
+
+
+def optional_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise MalformedEvent(f"{key} must be a string, got {type(value).__name__}")
+    return value
+
+
+def optional_int(obj: dict[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise MalformedEvent(f"{key} must be an integer, got {type(value).__name__}")
+    return value
+
+
+def required_str(obj: dict[str, Any], key: str) -> str:
+    value = optional_str(obj, key)
+    if value is None:
+        raise MalformedEvent(f"{key} is missing")
+    return value
+
+
+def id_of(obj: dict[str, Any], key: str) -> str | None:
+    """An expandable field: either an id string or the expanded object with an id."""
+    value = obj.get(key)
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise MalformedEvent(f"{key} must be an id or an object with an id")
+    return value
+
+
+def metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    value = obj.get("metadata")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedEvent("metadata must be an object")
+    return value
+
+
+def claimed_owner(obj: dict[str, Any], fallback_user_id: str | None = None) -> ClaimedOwner | None:
+    """metadata project_id + user_id (or the fallback, a Checkout Session's client_reference_id)."""
+    meta = metadata(obj)
+    project_id = meta.get("project_id")
+    user_id = meta.get("user_id") or fallback_user_id
+    if isinstance(project_id, str) and project_id and isinstance(user_id, str) and user_id:
+        return ClaimedOwner(project_id=project_id, user_id=user_id)
+    return None
+
+
+def timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None

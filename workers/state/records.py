@@ -1,0 +1,80 @@
+"""What handlers turn Stripe payloads into: plain records, built by pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# On equal `created`, the later lifecycle state wins (CONTRACT section 3).
+SUBSCRIPTION_STATUS_RANK: dict[str, int] = {
+    status: rank
+    for rank, status in enumerate(
+        [
+            "incomplete",
+            "trialing",
+            "active",
+            "past_due",
+            "unpaid",
+            "paused",
+            "incomplete_expired",
+            "canceled",
+        ]
+    )
+}
+ENTITLING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
+PAYMENT_STATUS_RANK = {"pending": 0, "failed": 1, "succeeded": 2}
+
+
+@dataclass(frozen=True)
+class ClaimedOwner:
+    """An owner as an object's metadata names it; the project may not exist."""
+
+    project_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class SubscriptionSnapshot:
+    id: str
+    customer_id: str | None
+    owner: ClaimedOwner | None
+    status: str
+    product_ids: tuple[str, ...]
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    currency: str | None
+    deleted: bool
+    created: int
+
+    @property
+    def status_rank(self) -> int:
+        return SUBSCRIPTION_STATUS_RANK.get(self.status, -1)
+
+
+@dataclass(frozen=True)
+class InvoiceOutcome:
+    invoice_id: str
+    subscription_id: str | None
+    customer_id: str | None
+    payment_intent_id: str | None
+    outcome: str  # "paid" | "failed"
+    occurred_at: datetime
+    created: int
+
+
+@dataclass(frozen=True)
+class PurchaseFacts:
+    """What one event says about a PaymentIntent; None means "this event does not say"."""
+
+    payment_intent_id: str
+    created: int
+    customer_id: str | None = None
+    owner: ClaimedOwner | None = None
+    names_user: bool = False
+    checkout_session_id: str | None = None
+    invoice_id: str | None = None
+    product_id: str | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    payment_status: str | None = None
+    amount_refunded_minor: int = 0

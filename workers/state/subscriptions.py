@@ -1,0 +1,100 @@
+"""Subscription snapshots and invoice outcomes, applied only when newer (compare-and-set in SQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from workers.owners import Owner
+from workers.state.records import InvoiceOutcome, SubscriptionSnapshot
+
+# Newest `created` wins; on a tie the later lifecycle state, then the later period end.
+# A deleted subscription is never brought back by any snapshot that is not a deletion.
+UPSERT_SNAPSHOT = text(
+    """
+    INSERT INTO subscriptions AS s
+        (id, customer_id, project_id, user_id, status, status_rank, product_ids,
+         current_period_end, cancel_at_period_end, currency, deleted, snapshot_created)
+    VALUES (:id, :customer_id, :project_id, :user_id, :status, :status_rank, :product_ids,
+            :current_period_end, :cancel_at_period_end, :currency, :deleted, :created)
+    ON CONFLICT (id) DO UPDATE SET
+        status = excluded.status,
+        status_rank = excluded.status_rank,
+        product_ids = excluded.product_ids,
+        current_period_end = excluded.current_period_end,
+        cancel_at_period_end = excluded.cancel_at_period_end,
+        currency = coalesce(excluded.currency, s.currency),
+        deleted = excluded.deleted,
+        snapshot_created = excluded.snapshot_created,
+        updated_at = now()
+    WHERE (NOT s.deleted OR excluded.deleted)
+      AND (excluded.snapshot_created, excluded.status_rank,
+           coalesce(excluded.current_period_end, 'epoch'))
+        > (s.snapshot_created, s.status_rank, coalesce(s.current_period_end, 'epoch'))
+    """
+)
+# Owner and customer are facts of the object, not of one snapshot: fill them from any event.
+FILL_IDENTITY = text(
+    """UPDATE subscriptions SET
+           customer_id = coalesce(customer_id, :customer_id),
+           project_id = coalesce(project_id, :project_id),
+           user_id = CASE WHEN project_id IS NULL THEN :user_id ELSE user_id END
+       WHERE id = :id AND (customer_id IS NULL OR project_id IS NULL)"""
+)
+UPSERT_PAYMENT = text(
+    """
+    INSERT INTO subscription_payments AS p
+        (subscription_id, invoice_id, outcome, occurred_at, event_created)
+    VALUES (:subscription_id, :invoice_id, :outcome, :occurred_at, :created)
+    ON CONFLICT (subscription_id) DO UPDATE SET
+        invoice_id = excluded.invoice_id,
+        outcome = excluded.outcome,
+        occurred_at = excluded.occurred_at,
+        event_created = excluded.event_created
+    WHERE (excluded.event_created, excluded.outcome = 'paid')
+        > (p.event_created, p.outcome = 'paid')
+    """
+)
+
+
+def apply_subscription_snapshot(
+    tx: Connection, snapshot: SubscriptionSnapshot, owner: Owner | None
+) -> bool:
+    """Store the snapshot if it is newer than the stored one; True when it was."""
+    identity = {
+        "id": snapshot.id,
+        "customer_id": snapshot.customer_id,
+        "project_id": owner.project_id if owner else None,
+        "user_id": owner.user_id if owner else None,
+    }
+    result = tx.execute(
+        UPSERT_SNAPSHOT,
+        {
+            **identity,
+            "status": snapshot.status,
+            "status_rank": snapshot.status_rank,
+            "product_ids": list(snapshot.product_ids),
+            "current_period_end": snapshot.current_period_end,
+            "cancel_at_period_end": snapshot.cancel_at_period_end,
+            "currency": snapshot.currency,
+            "deleted": snapshot.deleted,
+            "created": snapshot.created,
+        },
+    )
+    tx.execute(FILL_IDENTITY, identity)
+    return result.rowcount > 0
+
+
+def record_invoice_outcome(tx: Connection, outcome: InvoiceOutcome) -> None:
+    """The latest payment outcome of a subscription; it never changes the subscription's status."""
+    if outcome.subscription_id is None:
+        return
+    tx.execute(
+        UPSERT_PAYMENT,
+        {
+            "subscription_id": outcome.subscription_id,
+            "invoice_id": outcome.invoice_id,
+            "outcome": outcome.outcome,
+            "occurred_at": outcome.occurred_at,
+            "created": outcome.created,
+        },
+    )
