@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -224,3 +224,37 @@ class EntitlementVersion(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ReconciliationRun(Base):
+    """One reconciliation against the Stripe API and its summary (CONTRACT section 7).
+
+    `scheduled_for` is set only for the daily run: its uniqueness makes it once per day however
+    many schedulers race for it.
+    """
+
+    __tablename__ = "reconciliation_runs"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default=RunStatus.RUNNING)
+    trigger: Mapped[str] = mapped_column(Text, nullable=False)
+    days_back: Mapped[int] = mapped_column(Integer, nullable=False)
+    scheduled_for: Mapped[date | None] = mapped_column(Date, unique=True)
+    subscriptions_checked: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    purchases_checked: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    events_replayed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    drift_detected: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    corrected: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    errors: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'finished', 'failed')", name="status_known"),
+    )
