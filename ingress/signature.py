@@ -29,9 +29,12 @@ def verify_stripe_signature(
         try:
             stripe.WebhookSignature.verify_header(payload, header, secret, tolerance_s)
         except stripe.SignatureVerificationError as exc:
-            reason = _reason(str(exc))
-            if reason == MALFORMED:
+            found = _reason(str(exc))
+            if found == MALFORMED:
+                reason = MALFORMED
                 break
+            if found == STALE:  # this secret matched: its verdict beats another's "no match"
+                reason = STALE
             continue
         _refuse_future_timestamp(header, tolerance_s)
         return
@@ -50,5 +53,11 @@ def _refuse_future_timestamp(header: str, tolerance_s: int) -> None:
     """stripe only refuses old timestamps; the contract bounds the difference both ways."""
     for item in header.split(","):
         key, _, value = item.partition("=")
-        if key.strip() == "t" and int(value) > time.time() + tolerance_s:
+        if key.strip() != "t":
+            continue
+        try:
+            timestamp = int(value)
+        except ValueError:  # stripe read the first `t`; a later, unreadable one is malformed
+            raise WebhookRejected(MALFORMED) from None
+        if timestamp > time.time() + tolerance_s:
             raise WebhookRejected(STALE)

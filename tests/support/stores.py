@@ -1,0 +1,150 @@
+"""The real PostgreSQL and Redis of the tests: environment, cleaning, and what is in them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import redis
+from sqlalchemy import Engine, text
+
+from shared.db.models import Base
+from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
+from shared.settings import Settings, load_settings
+from tests.support.signing import WEBHOOK_SECRETS
+
+T = TypeVar("T")
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres@localhost:5432/billing_test"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
+ADMIN_TOKEN = "admin-token-for-tests"
+CLOSED_POSTGRES_URL = "postgresql://postgres@127.0.0.1:1/x"
+CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"
+DRAMATIQ_NAMESPACE = "dramatiq"
+
+# Every variable of the contract (and the service's own tuning knobs): cleared from the
+# inherited environment so that a developer's shell never leaks into a test.
+SERVICE_VARIABLES = (
+    "DATABASE_URL REDIS_URL STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_API_BASE "
+    "STRIPE_WEBHOOK_TOLERANCE ADMIN_API_KEY RECONCILIATION_ENABLED RECONCILIATION_SCHEDULE_HOUR "
+    "RECONCILIATION_DAYS_BACK LOG_FORMAT EVENT_MAX_RETRIES EVENT_MIN_BACKOFF_MS "
+    "EVENT_MAX_BACKOFF_MS RELAY_AFTER_SECONDS"
+).split()
+
+TEST_ENV: dict[str, str] = {
+    "DATABASE_URL": TEST_DATABASE_URL,
+    "REDIS_URL": TEST_REDIS_URL,
+    "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRETS,
+    "ADMIN_API_KEY": ADMIN_TOKEN,
+    "EVENT_MAX_RETRIES": "2",
+    "EVENT_MIN_BACKOFF_MS": "100",
+    "EVENT_MAX_BACKOFF_MS": "200",
+    "RELAY_AFTER_SECONDS": "1",
+    "RECONCILIATION_ENABLED": "false",
+    "LOG_FORMAT": "json",
+}
+
+
+def settings_for(**overrides: str) -> Settings:
+    return load_settings({**TEST_ENV, **overrides})
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    """Environment for a subprocess: the inherited one without service variables, plus the tests'."""
+    base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    return {**base, **TEST_ENV, **overrides}
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def truncate_all_tables(engine: Engine) -> None:
+    """Empty every table of the models that exists in the database (processes share no txn)."""
+    with engine.begin() as tx:
+        existing = set(
+            tx.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+        )
+        names = [t.name for t in Base.metadata.sorted_tables if t.name in existing]
+        if names:
+            tx.execute(text("SET LOCAL lock_timeout = '10s'"))
+            quoted = ", ".join(f'"{name}"' for name in names)
+            tx.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+def stored_event_ids(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT id FROM webhook_events ORDER BY id")).scalars())
+
+
+def event_row(engine: Engine, event_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT * FROM webhook_events WHERE id = :id"), {"id": event_id}
+        ).mappings().one_or_none()
+    return dict(row) if row is not None else None
+
+
+def insert_event(
+    engine: Engine,
+    event_id: str,
+    event_type: str = "customer.created",
+    status: str = "received",
+    age_days: int = 0,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Store an event as the ingress would (or as if it had been there for `age_days`)."""
+    body = payload or {"id": event_id, "type": event_type, "created": 1_700_000_000}
+    with engine.begin() as tx:
+        tx.execute(
+            text(
+                """INSERT INTO webhook_events
+                       (id, type, created, payload, status, received_at, enqueued_at, enqueue_count)
+                   VALUES (:id, :type, 1700000000, CAST(:payload AS jsonb), :status,
+                           now() - make_interval(days => :age), now(), 1)"""
+            ),
+            {
+                "id": event_id,
+                "type": event_type,
+                "payload": json.dumps(body),
+                "status": status,
+                "age": age_days,
+            },
+        )
+
+
+def run_async_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run one asyncpg job (the shared/tenants.py functions take a connection)."""
+
+    async def run() -> T:
+        conn = await asyncpg.connect(settings.asyncpg_dsn)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+# --- Redis (Dramatiq's queue) ---------------------------------------------------------------
+
+
+def queued_messages(client: redis.Redis, queue_name: str = EVENTS_QUEUE) -> list[dict[str, Any]]:
+    """Every message Dramatiq holds for `queue_name`, waiting or delayed (`<ns>:<q>[.DQ].msgs`)."""
+    messages = []
+    for name in (queue_name, f"{queue_name}.DQ"):
+        for raw in client.hvals(f"{DRAMATIQ_NAMESPACE}:{name}.msgs"):
+            messages.append(json.loads(raw))
+    return messages
+
+
+def queued_event_ids(client: redis.Redis) -> list[str]:
+    """Ids of the webhook events waiting on the events queue, one entry per message."""
+    return sorted(
+        m["args"][0] for m in queued_messages(client) if m["actor_name"] == PROCESS_EVENT_ACTOR
+    )
