@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from ingress import admin_events, health, webhook
+from ingress import admin_events, admin_reconciliation, health, webhook
 from ingress.read_api import entitlements, metrics
 from ingress.context import IngressContext
 from ingress.request_log import RequestLogMiddleware
@@ -42,6 +42,12 @@ def routes() -> list[Route]:
             "/api/v1/metrics/project/{project_id}/subscriptions", metrics.subscription_metrics
         ),
         Route("/api/v1/metrics/project/{project_id}/revenue", metrics.revenue_metrics),
+        Route(
+            "/api/v1/admin/reconciliation",
+            admin_reconciliation.start_reconciliation,
+            methods=["POST"],
+        ),
+        Route("/api/v1/admin/reconciliation/{run_id}", admin_reconciliation.get_reconciliation),
         Route(f"{admin}", admin_events.list_webhook_events),
         Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
         Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),

@@ -14,6 +14,7 @@ from shared.queue import (
     EVENTS_QUEUE,
     MAINTENANCE_QUEUE,
     PROCESS_EVENT_ACTOR,
+    RECONCILE_ACTOR,
     RELAY_ACTOR,
 )
 from workers.inbox import Inbox
@@ -44,3 +45,20 @@ def declare_relay_actor(broker: dramatiq.Broker, relay: Callable[[], int]) -> No
     )
     def relay_stranded_events() -> None:
         relay()
+
+
+RECONCILIATION_TIME_LIMIT_MS = 2 * 3600 * 1000
+
+
+def declare_reconciliation_actor(
+    broker: dramatiq.Broker, run_reconciliation: Callable[[str, int], None]
+) -> None:
+    @dramatiq.actor(
+        broker=broker,
+        actor_name=RECONCILE_ACTOR,
+        queue_name=MAINTENANCE_QUEUE,
+        max_retries=0,  # a failed run is recorded; the next run starts over
+        time_limit=RECONCILIATION_TIME_LIMIT_MS,
+    )
+    def reconcile(run_id: str, days_back: int) -> None:
+        run_reconciliation(run_id, days_back)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from shared.cli import events_cmd, processes_cmd, products_cmd, tenants_cmd
+from shared.cli import events_cmd, processes_cmd, products_cmd, reconcile_cmd, tenants_cmd
 from shared.settings import SettingsError
 from shared.tenants import TenantError
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     tenants_cmd.register(commands)
     products_cmd.register(commands)
     events_cmd.register(commands)
+    reconcile_cmd.register(commands)
     return parser
 
 

@@ -1,0 +1,78 @@
+"""Admin API for reconciliation: queue a run, report on it."""
+
+from __future__ import annotations
+
+import json
+
+import structlog
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ingress.auth import authorize_admin
+from ingress.context import IngressContext
+from ingress.errors import json_error
+from shared.queue import RECONCILE_ACTOR, enqueue_maintenance
+from shared.reconciliation_runs import NO_STRIPE_KEY, new_run_id, run_json
+
+log = structlog.get_logger("ingress.admin")
+MAX_DAYS_BACK = 3650
+
+
+async def start_reconciliation(request: Request) -> Response:
+    if denied := authorize_admin(request):
+        return denied
+    ctx: IngressContext = request.app.state.ctx
+    days_back = await _days_back(request, ctx.settings.reconciliation_days_back)
+    if isinstance(days_back, Response):
+        return days_back
+    if ctx.settings.stripe_secret_key is None:
+        return json_error(503, f"refused: {NO_STRIPE_KEY}")
+    run_id = new_run_id()
+    await ctx.pool.execute(
+        "INSERT INTO reconciliation_runs (id, trigger, days_back) VALUES ($1, 'admin', $2)",
+        run_id,
+        days_back,
+    )
+    try:
+        await run_in_threadpool(
+            enqueue_maintenance, ctx.broker, RECONCILE_ACTOR, run_id=run_id, days_back=days_back
+        )
+    except Exception as exc:
+        await ctx.pool.execute(
+            """UPDATE reconciliation_runs SET status = 'failed', errors = 1, finished_at = now(),
+                   error_message = $2 WHERE id = $1""",
+            run_id,
+            f"could not enqueue the run: {exc}",
+        )
+        return json_error(503, "queue unavailable; the run was not started")
+    log.info("reconciliation.requested", run_id=run_id, days_back=days_back)
+    return JSONResponse({"run_id": run_id}, status_code=202)
+
+
+async def get_reconciliation(request: Request) -> Response:
+    if denied := authorize_admin(request):
+        return denied
+    ctx: IngressContext = request.app.state.ctx
+    row = await ctx.pool.fetchrow(
+        "SELECT * FROM reconciliation_runs WHERE id = $1", request.path_params["run_id"]
+    )
+    if row is None:
+        return json_error(404, "no such reconciliation run")
+    return JSONResponse(run_json(row))
+
+
+async def _days_back(request: Request, default: int) -> int | Response:
+    raw = await request.body()
+    if not raw.strip():
+        return default
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return json_error(400, "body must be JSON: {\"days_back\": n}")
+    if not isinstance(body, dict):
+        return json_error(400, "body must be a JSON object")
+    days_back = body.get("days_back", default)
+    if not isinstance(days_back, int) or isinstance(days_back, bool) or not 1 <= days_back <= MAX_DAYS_BACK:
+        return json_error(400, f"days_back must be an integer from 1 to {MAX_DAYS_BACK}")
+    return days_back

@@ -1,0 +1,82 @@
+"""`billing reconcile`: a reconciliation run in the foreground, with progress and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from shared.reconciliation_runs import NO_STRIPE_KEY, SUMMARY_COUNTERS, summary_json
+from shared.settings import SettingsError, load_settings
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser(
+        "reconcile",
+        help="compare with the Stripe API now and correct drift (needs STRIPE_SECRET_KEY)",
+        description="Lists events, subscriptions and PaymentIntents of the last N days from the "
+        "Stripe API, replays events never received, corrects every difference and prints the "
+        "summary. Exit status 0 when the run finished, 1 when it failed.",
+    )
+    p.add_argument(
+        "--days-back", type=int, default=None,
+        help="look-back window in days (default: RECONCILIATION_DAYS_BACK, 7)",
+    )
+    p.set_defaults(run=reconcile)
+
+
+class ProgressReporter:
+    """A one-line bar on a terminal, plain lines otherwise (logs, CI)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+
+    def __call__(self, kind: str, count: int) -> None:
+        if self.tty:
+            bar = "#" * min(40, count // 100 + 1)
+            self.out.write(f"\r{kind:<22} {count:>7} {bar:<40}")
+            self.out.flush()
+        else:
+            self.out.write(f"{kind}: {count}\n")
+
+    def done(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    from workers.bootstrap import build_worker_parts
+    from workers.reconciliation.runner import Reconciler
+    from workers.reconciliation.runs import create_run, load_run
+
+    settings = load_settings()
+    days_back = args.days_back or settings.reconciliation_days_back
+    if not 1 <= days_back <= 3650:
+        raise SettingsError(f"--days-back must be between 1 and 3650, got {days_back}")
+    if settings.stripe_secret_key is None:
+        print(f"billing reconcile: refused: {NO_STRIPE_KEY}", file=sys.stderr)
+        return 2
+    parts = build_worker_parts(settings)
+    assert parts.stripe_client is not None
+    run_id = create_run(parts.engine, "cli", days_back)
+    assert run_id is not None
+    print(f"reconciliation {run_id}: last {days_back} day(s)")
+    progress = ProgressReporter(sys.stdout)
+    Reconciler(
+        parts.engine, parts.stripe_client, parts.inbox, parts.handlers, parts.refresher
+    ).run(run_id, days_back, progress)
+    progress.done()
+    row = load_run(parts.engine, run_id)
+    assert row is not None
+    print_summary(row, sys.stdout)
+    return 0 if row["status"] == "finished" else 1
+
+
+def print_summary(row: dict[str, Any], out: TextIO) -> None:
+    summary = summary_json(row)
+    out.write(f"{'run_id':<22} {row['id']}\n{'status':<22} {row['status']}\n")
+    for name in (*SUMMARY_COUNTERS, "started_at", "finished_at"):
+        out.write(f"{name:<22} {summary[name]}\n")
+    if row.get("error_message"):
+        out.write(f"{'error':<22} {row['error_message']}\n")

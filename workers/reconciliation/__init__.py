@@ -1,0 +1,1 @@
+"""Reconciliation with the Stripe API: replay missed events, correct drifted records."""

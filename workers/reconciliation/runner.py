@@ -1,0 +1,163 @@
+"""One reconciliation run: fetch the window from Stripe, replay missed events, correct drift.
+
+Corrections go through the ordinary handlers (the Stripe object wrapped in an event dated when it
+was observed), each in its own transaction with its entitlement recompute and cache refresh.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import stripe
+import structlog
+from sqlalchemy import Engine, text
+
+from shared.db.models import RunStatus
+from workers.entitlements.refresh import EntitlementRefresher
+from workers.inbox import Handler, Inbox
+from workers.reconciliation.drift import (
+    LocalPurchase,
+    LocalSubscription,
+    is_purchase_candidate,
+    purchase_differs,
+    purchase_events,
+    subscription_differs,
+    subscription_event,
+)
+from workers.reconciliation.runs import RunCounters, finish_run
+from workers.reconciliation.stripe_window import Json, StripeWindow, fetch_window
+
+log = structlog.get_logger("workers.reconciliation")
+Progress = Callable[[str, int], None]
+DAY_S = 86_400
+
+INSERT_EVENT = text(
+    """INSERT INTO webhook_events
+           (id, type, api_version, created, livemode, payload, enqueued_at, enqueue_count)
+       VALUES (:id, :type, :api_version, :created, :livemode, CAST(:payload AS jsonb), now(), 1)
+       ON CONFLICT (id) DO NOTHING RETURNING id"""
+)
+LOCAL_SUBSCRIPTIONS = text(
+    "SELECT id, status, current_period_end FROM subscriptions WHERE id = ANY(:ids)"
+)
+LOCAL_PURCHASES = text(
+    """SELECT payment_intent_id, payment_status, amount_refunded_minor
+       FROM purchases WHERE payment_intent_id = ANY(:ids)"""
+)
+
+
+def _no_progress(kind: str, count: int) -> None:
+    pass
+
+
+@dataclass
+class Reconciler:
+    engine: Engine
+    client: stripe.StripeClient
+    inbox: Inbox
+    handlers: Mapping[str, Handler]
+    refresher: EntitlementRefresher
+    clock: Callable[[], float] = time.time
+
+    def run(self, run_id: str, days_back: int, progress: Progress = _no_progress) -> RunCounters:
+        since = int(self.clock()) - days_back * DAY_S
+        bound = log.bind(run_id=run_id, days_back=days_back)
+        bound.info("reconciliation.started", since=since)
+        counters = RunCounters()
+        try:
+            window = fetch_window(self.client, since, progress)
+        except Exception as exc:  # Stripe API error or timeout: nothing has been applied
+            counters.errors += 1
+            finish_run(self.engine, run_id, counters, RunStatus.FAILED, f"Stripe API: {exc}")
+            bound.error("reconciliation.finished", status="failed", error=str(exc), **asdict(counters))
+            return counters
+        self._apply(window, counters, progress)
+        finish_run(self.engine, run_id, counters, RunStatus.FINISHED, None)
+        bound.info("reconciliation.finished", status="finished", **asdict(counters))
+        return counters
+
+    def _apply(self, window: StripeWindow, counters: RunCounters, progress: Progress) -> None:
+        observed_at = int(self.clock())
+        self._replay_missed_events(window.events, counters)
+        progress("replayed", counters.events_replayed)
+        self._check_subscriptions(window.subscriptions, counters, observed_at)
+        progress("subscriptions checked", counters.subscriptions_checked)
+        self._check_purchases(window.payment_intents, counters, observed_at)
+        progress("purchases checked", counters.purchases_checked)
+
+    def _replay_missed_events(self, events: list[Json], counters: RunCounters) -> None:
+        """Events the webhook never delivered, stored and processed exactly as if it had."""
+        for event in sorted(events, key=lambda e: (e.get("created") or 0, e.get("id") or "")):
+            try:
+                with self.engine.begin() as tx:
+                    new = tx.execute(INSERT_EVENT, _event_row(event)).scalar_one_or_none()
+                if new is None:
+                    continue
+                counters.events_replayed += 1
+                log.info("reconciliation.event_replayed", event_id=event["id"], event_type=event["type"])
+                self.inbox.process(event["id"])
+            except Exception as exc:
+                counters.errors += 1
+                log.error("reconciliation.replay_failed", event_id=event.get("id"), error=str(exc))
+
+    def _check_subscriptions(self, subs: list[Json], counters: RunCounters, observed_at: int) -> None:
+        local = self._local(LOCAL_SUBSCRIPTIONS, [s["id"] for s in subs])
+        for sub in subs:
+            counters.subscriptions_checked += 1
+            row = local.get(sub["id"])
+            mine = LocalSubscription(row.status, row.current_period_end) if row else None
+            if not subscription_differs(sub, mine, observed_at):
+                continue
+            counters.drift_detected += 1
+            log.info("reconciliation.drift", object_id=sub["id"], kind="subscription",
+                     local_status=mine.status if mine else None, stripe_status=sub.get("status"))
+            self._correct([subscription_event(sub, observed_at)], counters)
+
+    def _check_purchases(self, pis: list[Json], counters: RunCounters, observed_at: int) -> None:
+        local = self._local(LOCAL_PURCHASES, [p["id"] for p in pis])
+        for pi in pis:
+            row = local.get(pi["id"])
+            if not is_purchase_candidate(pi, row is not None):
+                continue
+            counters.purchases_checked += 1
+            mine = LocalPurchase(row.payment_status, row.amount_refunded_minor) if row else None
+            if not purchase_differs(pi, mine):
+                continue
+            counters.drift_detected += 1
+            log.info("reconciliation.drift", object_id=pi["id"], kind="purchase",
+                     local_status=mine.payment_status if mine else None, stripe_status=pi.get("status"))
+            self._correct(purchase_events(pi, observed_at), counters)
+
+    def _correct(self, events: list[Json], counters: RunCounters) -> None:
+        """All events of one object in one transaction, through the ordinary handlers."""
+        try:
+            with self.engine.begin() as tx:
+                touched = set()
+                for event in events:
+                    touched |= self.handlers[event["type"]](tx, event)
+                recomputed = self.refresher.recompute(tx, touched)
+            self.refresher.store(recomputed)
+        except Exception as exc:
+            counters.errors += 1
+            log.error("reconciliation.correction_failed", error=str(exc))
+            return
+        counters.corrected += 1
+
+    def _local(self, query: Any, ids: list[str]) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return {row[0]: row for row in conn.execute(query, {"ids": ids})}
+
+
+def _event_row(event: Json) -> dict[str, Any]:
+    return {
+        "id": event["id"],
+        "type": event["type"],
+        "api_version": event.get("api_version"),
+        "created": int(event["created"]),
+        "livemode": bool(event.get("livemode")),
+        "payload": json.dumps(event),
+    }
