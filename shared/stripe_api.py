@@ -24,9 +24,7 @@ def create_stripe_client(settings: Settings) -> stripe.StripeClient | None:
         settings.stripe_secret_key,
         base_addresses=base,  # type: ignore[arg-type]
         max_network_retries=2,
-        http_client=stripe.HTTPXClient(timeout=REQUEST_TIMEOUT_S)
-        if hasattr(stripe, "HTTPXClient")
-        else None,
+        http_client=stripe.RequestsClient(timeout=REQUEST_TIMEOUT_S),
     )
 
 
