@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from ingress import admin_events, admin_reconciliation, health, webhook
+from ingress import admin_events, admin_reconciliation, health, openapi, webhook
 from ingress.read_api import entitlements, metrics
 from ingress.context import IngressContext
 from ingress.request_log import RequestLogMiddleware
@@ -33,6 +33,7 @@ def routes() -> list[Route]:
         Route("/health", health.health),
         Route("/live", health.health),
         Route("/ready", health.ready),
+        Route("/api/v1/openapi.json", openapi.openapi_document),
         Route("/api/v1/webhooks/stripe", webhook.receive_stripe_webhook, methods=["POST"]),
         Route(
             "/api/v1/entitlements/project/{project_id}/user/{user_id}",

@@ -1,0 +1,347 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document of the whole HTTP API, as a plain dict.
+
+Written by hand next to the routes (tests/api/ checks that every route of ingress.app.routes() is
+documented and vice versa, and runs schemathesis against it). No auth: it describes, never serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+Json = dict[str, Any]
+
+PROJECT_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$"
+EVENT_STATUSES = ["received", "processed", "skipped", "failed"]
+RUN_STATUSES = ["running", "finished", "failed"]
+SUMMARY_COUNTERS = (
+    "subscriptions_checked",
+    "purchases_checked",
+    "events_replayed",
+    "drift_detected",
+    "corrected",
+    "errors",
+)
+MONEY = ("gross", "refunded", "net")
+APP_AUTH: list[Json] = [{"appBearer": []}, {"appApiKey": []}]
+ADMIN_AUTH: list[Json] = [{"adminBearer": []}]
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _error(description: str) -> Json:
+    return _json(description, "Error")
+
+
+def _obj(properties: Json, required: list[str] | None = None, **extra: Any) -> Json:
+    return {"type": "object", "properties": properties, "required": required or [], **extra}
+
+
+def _path_param(name: str, description: str, **schema: Any) -> Json:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, **schema},
+    }
+
+
+NULLABLE_TIME: Json = {"type": ["string", "null"], "format": "date-time"}
+PROJECT_PARAM = _path_param("project_id", "project id", pattern=PROJECT_ID_PATTERN)
+USER_PARAM = _path_param("user_id", "the app's own id of the end user")
+EVENT_PARAM = _path_param("event_id", "Stripe event id, evt_…")
+RUN_PARAM = _path_param("run_id", "reconciliation run id, rec_…")
+
+APP_ERRORS: Json = {
+    "401": _error("missing, unknown or revoked API key"),
+    "403": _error("the API key belongs to another project"),
+}
+ADMIN_ERRORS: Json = {
+    "401": _error("wrong admin token"),
+    "404": _error("no such object, or the admin API is off (ADMIN_API_KEY unset)"),
+}
+
+SCHEMAS: Json = {
+    "Error": _obj({"error": {"type": "string"}}, ["error"]),
+    "StripeEvent": _obj(
+        {
+            "id": {"type": "string", "minLength": 1, "description": "evt_…"},
+            "type": {"type": "string", "minLength": 1},
+            "created": {"type": "integer", "description": "Unix seconds"},
+            "api_version": {"type": ["string", "null"]},
+            "livemode": {"type": "boolean"},
+            "data": _obj({"object": {"type": "object"}}),
+        },
+        ["id", "type", "created"],
+        description="A Stripe event as Stripe posts it; stored untouched.",
+    ),
+    "WebhookReceived": _obj(
+        {
+            "received": {"const": True},
+            "event_id": {"type": "string"},
+            "duplicate": {"type": "boolean", "description": "the id was already stored"},
+        },
+        ["received", "event_id", "duplicate"],
+    ),
+    "Health": _obj({"status": {"const": "ok"}}, ["status"]),
+    "Readiness": _obj(
+        {
+            "status": {"enum": ["ready", "unavailable"]},
+            "checks": _obj(
+                {"postgres": {"type": "boolean"}, "redis": {"type": "boolean"}},
+                ["postgres", "redis"],
+            ),
+            "failed": {"type": "array", "items": {"enum": ["postgres", "redis"]}},
+        },
+        ["status", "checks"],
+    ),
+    "Entitlement": _obj(
+        {
+            "source": {"enum": ["subscription", "purchase"]},
+            "source_id": {"type": "string", "description": "sub_… or pi_…"},
+            "product_id": {"type": "string", "description": "prod_…"},
+            "expires_at": {
+                **NULLABLE_TIME,
+                "description": "subscription period end (UTC); null for a purchase (lifetime)",
+            },
+        },
+        ["source", "source_id", "product_id", "expires_at"],
+    ),
+    "UserEntitlements": _obj(
+        {
+            "project_id": {"type": "string"},
+            "user_id": {"type": "string"},
+            "entitlements": {
+                "type": "object",
+                "additionalProperties": _ref("Entitlement"),
+                "description": "active entitlements by key; empty for a user never seen",
+            },
+        },
+        ["project_id", "user_id", "entitlements"],
+    ),
+    "SubscriptionMetrics": _obj(
+        {
+            "project_id": {"type": "string"},
+            "active_subscriptions": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "active + trialing + past_due",
+            },
+            "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+        ["project_id", "active_subscriptions", "by_status"],
+    ),
+    "CurrencyRevenue": _obj(
+        {
+            **{name: {"type": "integer", "description": "minor units"} for name in MONEY},
+            "purchases": {"type": "integer", "minimum": 0, "description": "how many"},
+        },
+        ["gross", "refunded", "net", "purchases"],
+    ),
+    "RevenueMetrics": _obj(
+        {
+            "project_id": {"type": "string"},
+            "currencies": {"type": "object", "additionalProperties": _ref("CurrencyRevenue")},
+        },
+        ["project_id", "currencies"],
+    ),
+    "WebhookEvent": _obj(
+        {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "status": {"enum": EVENT_STATUSES},
+            "attempts": {"type": "integer", "minimum": 0},
+            "error_message": {"type": ["string", "null"]},
+            "received_at": {"type": "string", "format": "date-time"},
+            "processed_at": NULLABLE_TIME,
+        },
+        ["id", "type", "status", "attempts", "error_message", "received_at", "processed_at"],
+    ),
+    "WebhookEventList": _obj(
+        {"events": {"type": "array", "items": _ref("WebhookEvent")}, "count": {"type": "integer"}},
+        ["events", "count"],
+    ),
+    "EventRequeued": _obj(
+        {"event_id": {"type": "string"}, "requeued": {"const": True}}, ["event_id", "requeued"]
+    ),
+    "FailedRequeued": _obj({"requeued": {"type": "integer", "minimum": 0}}, ["requeued"]),
+    "ReconciliationRequest": _obj(
+        {"days_back": {"type": "integer", "minimum": 1, "maximum": 3650}},
+        description="days_back defaults to RECONCILIATION_DAYS_BACK",
+    ),
+    "ReconciliationAccepted": _obj({"run_id": {"type": "string"}}, ["run_id"]),
+    "ReconciliationRun": _obj(
+        {
+            "run_id": {"type": "string"},
+            "status": {"enum": RUN_STATUSES},
+            **{name: {"type": "integer", "minimum": 0} for name in SUMMARY_COUNTERS},
+            "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": {**NULLABLE_TIME, "description": "null until the run ends"},
+            "days_back": {"type": "integer"},
+            "trigger": {"type": "string"},
+            "error_message": {"type": ["string", "null"]},
+        },
+        ["run_id", "status", *SUMMARY_COUNTERS, "started_at", "finished_at"],
+    ),
+}
+
+
+def _get(summary: str, responses: Json, **extra: Any) -> Json:
+    return {"get": {"summary": summary, "responses": responses, **extra}}
+
+
+WEBHOOK: Json = {
+    "post": {
+        "summary": "Receive a Stripe event: verify, store, enqueue",
+        "security": [],
+        "parameters": [
+            {
+                "name": "Stripe-Signature",
+                "in": "header",
+                "required": True,
+                "description": "t=<unix seconds>,v1=<hex HMAC-SHA256>; several v1 allowed",
+                "schema": {"type": "string"},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "description": "at most 1 MiB; judged by content, whatever the Content-Type",
+            "content": {"application/json": {"schema": _ref("StripeEvent")}},
+        },
+        "responses": {
+            "200": _json("stored (or already stored: duplicate true)", "WebhookReceived"),
+            "400": _error("bad or missing signature, stale timestamp, or not a Stripe event"),
+            "413": _error("body larger than 1 MiB"),
+            "503": _error("PostgreSQL cannot take the event; Stripe retries"),
+        },
+    }
+}
+
+PATHS: Json = {
+    "/health": _get("Process serves", {"200": _json("always", "Health")}, security=[]),
+    "/live": _get("Liveness", {"200": _json("always", "Health")}, security=[]),
+    "/ready": _get(
+        "Readiness: PostgreSQL and Redis answer",
+        {"200": _json("both answer", "Readiness"), "503": _json("one failed", "Readiness")},
+        security=[],
+    ),
+    "/api/v1/openapi.json": _get(
+        "This document",
+        {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+        security=[],
+    ),
+    "/api/v1/webhooks/stripe": WEBHOOK,
+    "/api/v1/entitlements/project/{project_id}/user/{user_id}": _get(
+        "A user's active entitlements",
+        {"200": _json("entitlements by key", "UserEntitlements"), **APP_ERRORS},
+        parameters=[PROJECT_PARAM, USER_PARAM],
+        security=APP_AUTH,
+    ),
+    "/api/v1/metrics/project/{project_id}/subscriptions": _get(
+        "Subscriptions by status",
+        {"200": _json("counts", "SubscriptionMetrics"), **APP_ERRORS},
+        parameters=[PROJECT_PARAM],
+        security=APP_AUTH,
+    ),
+    "/api/v1/metrics/project/{project_id}/revenue": _get(
+        "Revenue of one-time purchases per currency, in minor units",
+        {"200": _json("sums", "RevenueMetrics"), **APP_ERRORS},
+        parameters=[PROJECT_PARAM],
+        security=APP_AUTH,
+    ),
+    "/api/v1/admin/webhook-events": _get(
+        "Stored webhook events, newest first",
+        {
+            "200": _json("events", "WebhookEventList"),
+            "400": _error("bad status or limit"),
+            **ADMIN_ERRORS,
+        },
+        parameters=[
+            {"name": "status", "in": "query", "schema": {"enum": EVENT_STATUSES}},
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            },
+        ],
+        security=ADMIN_AUTH,
+    ),
+    "/api/v1/admin/webhook-events/retry-failed": {
+        "post": {
+            "summary": "Re-enqueue every failed event",
+            "security": ADMIN_AUTH,
+            "responses": {"202": _json("requeued", "FailedRequeued"), **ADMIN_ERRORS},
+        }
+    },
+    "/api/v1/admin/webhook-events/{event_id}": _get(
+        "One stored webhook event",
+        {"200": _json("the event", "WebhookEvent"), **ADMIN_ERRORS},
+        parameters=[EVENT_PARAM],
+        security=ADMIN_AUTH,
+    ),
+    "/api/v1/admin/webhook-events/{event_id}/retry": {
+        "post": {
+            "summary": "Re-enqueue one failed (or stuck received) event",
+            "security": ADMIN_AUTH,
+            "parameters": [EVENT_PARAM],
+            "responses": {
+                "202": _json("requeued", "EventRequeued"),
+                "409": _error("the event is processed or skipped"),
+                **ADMIN_ERRORS,
+            },
+        }
+    },
+    "/api/v1/admin/reconciliation": {
+        "post": {
+            "summary": "Start a reconciliation run",
+            "security": ADMIN_AUTH,
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref("ReconciliationRequest")}},
+            },
+            "responses": {
+                "202": _json("run started", "ReconciliationAccepted"),
+                "400": _error("bad days_back or body"),
+                "503": _error("STRIPE_SECRET_KEY unset, or the queue is unavailable"),
+                **ADMIN_ERRORS,
+            },
+        }
+    },
+    "/api/v1/admin/reconciliation/{run_id}": _get(
+        "A reconciliation run and its summary",
+        {"200": _json("the run", "ReconciliationRun"), **ADMIN_ERRORS},
+        parameters=[RUN_PARAM],
+        security=ADMIN_AUTH,
+    ),
+}
+
+OPENAPI_DOCUMENT: Json = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "billing",
+        "version": "1",
+        "description": "Stripe webhooks in; entitlements and metrics out.",
+    },
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {
+            "appBearer": {"type": "http", "scheme": "bearer", "description": "app API key"},
+            "appApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "adminBearer": {"type": "http", "scheme": "bearer", "description": "ADMIN_API_KEY"},
+        },
+    },
+}
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(OPENAPI_DOCUMENT)
