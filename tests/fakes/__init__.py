@@ -1,0 +1,1 @@
+"""Fakes of outside services for tests; ``stripe_api`` stands in for the Stripe API."""
