@@ -26,6 +26,8 @@ Handler = Callable[[Connection, dict[str, Any]], set[Owner]]
 Recompute = Callable[[Connection, Iterable[Owner]], Any]
 AfterCommit = Callable[[Any], None]
 HANDLED = (EventStatus.PROCESSED.value, EventStatus.SKIPPED.value)
+# Raised while reading a payload: the same bytes fail the same way on every retry.
+PERMANENT_ERRORS = (MalformedEvent, KeyError, TypeError, AttributeError)
 MAX_ERROR_CHARS = 2000
 
 
@@ -77,8 +79,8 @@ class Inbox:
             with tx.begin_nested():
                 touched = handler(tx, row.payload)
                 recomputed = self.recompute(tx, touched) if touched else None
-        except MalformedEvent as exc:
-            self._stamp(tx, event_id, EventStatus.FAILED, error=f"malformed event: {exc}")
+        except PERMANENT_ERRORS as exc:
+            self._stamp(tx, event_id, EventStatus.FAILED, error=f"malformed event: {_describe(exc)}")
             bound.error("event.malformed", error=str(exc))
             return EventStatus.FAILED.value, None
         self._stamp(tx, event_id, EventStatus.PROCESSED)
@@ -124,3 +126,7 @@ class Inbox:
         log.warning(
             "event.failed" if final else "event.try_failed", event_id=event_id, error=message
         )
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, MalformedEvent) else f"{type(exc).__name__}: {exc}"

@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
+from shared.db.ownership import JOIN_CUSTOMER, owned_by_project
 
-OWNED_BY_PROJECT = """FROM {table} o LEFT JOIN customers c ON c.id = o.customer_id
-    WHERE coalesce(o.project_id, c.project_id) = $1"""
+OWNED_BY_PROJECT = f"FROM {{table}} o {JOIN_CUSTOMER} WHERE {owned_by_project('$1')}"
 ACTIVE_STATUSES = ("active", "trialing", "past_due")
 
 BY_STATUS = f"""SELECT o.status, count(*) AS n {OWNED_BY_PROJECT.format(table="subscriptions")}

@@ -11,6 +11,7 @@ from datetime import UTC
 
 from sqlalchemy import Connection, text
 
+from shared.db.ownership import JOIN_CUSTOMER, owned_by_user
 from workers.entitlements.compute import (
     ActivePurchase,
     ActiveSubscription,
@@ -19,19 +20,18 @@ from workers.entitlements.compute import (
 )
 from workers.owners import Owner
 
-OWNED_BY = """(o.project_id = :p AND o.user_id = :u)
-    OR (o.project_id IS NULL AND c.project_id = :p AND c.user_id = :u)"""
+OWNED_BY = owned_by_user(":p", ":u")
 
 LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:p || '/' || :u, 0))")
 SUBSCRIPTIONS = text(
     f"""SELECT o.id, o.status, o.product_ids, o.current_period_end
-        FROM subscriptions o LEFT JOIN customers c ON c.id = o.customer_id
+        FROM subscriptions o {JOIN_CUSTOMER}
         WHERE ({OWNED_BY}) AND o.status IN ('active', 'trialing', 'past_due')"""
 )
 # A purchase: has an owner source, is not an invoice's payment, and is paid (refunds aside).
 PURCHASES = text(
     f"""SELECT o.payment_intent_id, o.product_id
-        FROM purchases o LEFT JOIN customers c ON c.id = o.customer_id
+        FROM purchases o {JOIN_CUSTOMER}
         WHERE ({OWNED_BY})
           AND (o.names_user OR o.checkout_session_id IS NOT NULL) AND o.invoice_id IS NULL
           AND o.status IN ('succeeded', 'partially_refunded') AND o.product_id IS NOT NULL"""

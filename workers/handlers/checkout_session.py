@@ -17,7 +17,12 @@ from workers.handlers.fields import (
     optional_str,
 )
 from workers.owners import Owner
-from workers.state.customers import link_customer, owners_of, resolve_owner
+from workers.state.customers import (
+    link_customer,
+    owners_of,
+    resolve_owner,
+    unattributed_project,
+)
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import ClaimedOwner, PurchaseFacts
 
@@ -61,7 +66,7 @@ def apply_checkout_session_completed(
         return touched
     if facts.product_id is None and deps.product_of_session is not None:
         facts = _with_product(facts, deps.product_of_session(obj["id"]))
-    apply_purchase_facts(tx, facts, owner)
+    apply_purchase_facts(tx, facts, owner, unattributed_project(facts.owner, owner))
     return touched | owners_of(tx, "purchases", facts.payment_intent_id)
 
 

@@ -17,7 +17,12 @@ from workers.handlers.fields import (
     optional_str,
 )
 from workers.owners import Owner
-from workers.state.customers import link_customer, owners_of, resolve_owner
+from workers.state.customers import (
+    link_customer,
+    owners_of,
+    resolve_owner,
+    unattributed_project,
+)
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import PurchaseFacts
 
@@ -51,5 +56,5 @@ def apply_payment_intent_event(
     facts = payment_intent_facts(event)
     owner = resolve_owner(tx, facts.owner, facts.payment_intent_id)
     touched = link_customer(tx, facts.customer_id, owner, facts.created)
-    apply_purchase_facts(tx, facts, owner)
+    apply_purchase_facts(tx, facts, owner, unattributed_project(facts.owner, owner))
     return touched | owners_of(tx, "purchases", facts.payment_intent_id)

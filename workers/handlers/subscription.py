@@ -19,7 +19,12 @@ from workers.handlers.fields import (
     timestamp,
 )
 from workers.owners import Owner
-from workers.state.customers import link_customer, owners_of, resolve_owner
+from workers.state.customers import (
+    link_customer,
+    owners_of,
+    resolve_owner,
+    unattributed_project,
+)
 from workers.state.records import SubscriptionSnapshot
 from workers.state.subscriptions import apply_subscription_snapshot
 
@@ -74,5 +79,7 @@ def apply_subscription_event(
     snapshot = subscription_snapshot(event)
     owner = resolve_owner(tx, snapshot.owner, snapshot.id)
     touched = link_customer(tx, snapshot.customer_id, owner, snapshot.created)
-    apply_subscription_snapshot(tx, snapshot, owner)
+    apply_subscription_snapshot(
+        tx, snapshot, owner, unattributed_project(snapshot.owner, owner)
+    )
     return touched | owners_of(tx, "subscriptions", snapshot.id)

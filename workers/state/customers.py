@@ -10,6 +10,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy import Connection, text
 
+from shared.db.ownership import JOIN_CUSTOMER, OWNER_COLUMNS
 from workers.owners import Owner
 from workers.state.records import ClaimedOwner
 
@@ -17,10 +18,7 @@ log = structlog.get_logger("workers.ownership")
 
 OWNER_OF = {
     table: text(
-        f"""SELECT coalesce(o.project_id, c.project_id) AS project_id,
-                   coalesce(o.user_id, c.user_id) AS user_id
-            FROM {table} o LEFT JOIN customers c ON c.id = o.customer_id
-            WHERE o.{key} = :id"""
+        f"SELECT {OWNER_COLUMNS} FROM {table} o {JOIN_CUSTOMER} WHERE o.{key} = :id"
     )
     for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
 }
@@ -39,6 +37,11 @@ def resolve_owner(tx: Connection, claimed: ClaimedOwner | None, object_id: str) 
         )
         return None
     return Owner(claimed.project_id, claimed.user_id)
+
+
+def unattributed_project(claimed: ClaimedOwner | None, owner: Owner | None) -> str | None:
+    """The project an object named when that project does not exist (so it stays unowned)."""
+    return claimed.project_id if claimed is not None and owner is None else None
 
 
 def link_customer(tx: Connection, customer_id: str | None, owner: Owner | None, created: int) -> set[Owner]:

@@ -15,10 +15,11 @@ from workers.state.records import PurchaseFacts
 UPSERT_FACTS = text(
     """
     INSERT INTO purchases AS p
-        (payment_intent_id, checkout_session_id, customer_id, project_id, user_id, names_user,
+        (payment_intent_id, checkout_session_id, customer_id, project_id, user_id,
+         unattributed_project_id, names_user,
          invoice_id, product_id, amount_minor, amount_refunded_minor, currency,
          payment_status, payment_created)
-    VALUES (:pi, :session, :customer, :project_id, :user_id, :names_user,
+    VALUES (:pi, :session, :customer, :project_id, :user_id, :unattributed, :names_user,
             :invoice, :product, :amount, :refunded, :currency,
             coalesce(CAST(:payment_status AS text), 'pending'),
             CASE WHEN CAST(:payment_status AS text) IS NULL THEN 0 ELSE :created END)
@@ -27,6 +28,8 @@ UPSERT_FACTS = text(
         customer_id = coalesce(p.customer_id, excluded.customer_id),
         project_id = coalesce(p.project_id, excluded.project_id),
         user_id = CASE WHEN p.project_id IS NULL THEN excluded.user_id ELSE p.user_id END,
+        unattributed_project_id = coalesce(p.unattributed_project_id,
+                                           excluded.unattributed_project_id),
         names_user = p.names_user OR excluded.names_user,
         invoice_id = coalesce(p.invoice_id, excluded.invoice_id),
         product_id = coalesce(p.product_id, excluded.product_id),
@@ -45,7 +48,12 @@ UPSERT_FACTS = text(
 )
 
 
-def apply_purchase_facts(tx: Connection, facts: PurchaseFacts, owner: Owner | None) -> None:
+def apply_purchase_facts(
+    tx: Connection,
+    facts: PurchaseFacts,
+    owner: Owner | None,
+    unattributed_project_id: str | None = None,
+) -> None:
     tx.execute(
         UPSERT_FACTS,
         {
@@ -54,6 +62,7 @@ def apply_purchase_facts(tx: Connection, facts: PurchaseFacts, owner: Owner | No
             "customer": facts.customer_id,
             "project_id": owner.project_id if owner else None,
             "user_id": owner.user_id if owner else None,
+            "unattributed": unattributed_project_id,
             "names_user": facts.names_user,
             "invoice": facts.invoice_id,
             "product": facts.product_id,

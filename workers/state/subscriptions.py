@@ -12,9 +12,9 @@ from workers.state.records import InvoiceOutcome, SubscriptionSnapshot
 UPSERT_SNAPSHOT = text(
     """
     INSERT INTO subscriptions AS s
-        (id, customer_id, project_id, user_id, status, status_rank, product_ids,
+        (id, customer_id, project_id, user_id, unattributed_project_id, status, status_rank, product_ids,
          current_period_end, cancel_at_period_end, currency, deleted, snapshot_created)
-    VALUES (:id, :customer_id, :project_id, :user_id, :status, :status_rank, :product_ids,
+    VALUES (:id, :customer_id, :project_id, :user_id, :unattributed, :status, :status_rank, :product_ids,
             :current_period_end, :cancel_at_period_end, :currency, :deleted, :created)
     ON CONFLICT (id) DO UPDATE SET
         status = excluded.status,
@@ -37,7 +37,8 @@ FILL_IDENTITY = text(
     """UPDATE subscriptions SET
            customer_id = coalesce(customer_id, :customer_id),
            project_id = coalesce(project_id, :project_id),
-           user_id = CASE WHEN project_id IS NULL THEN :user_id ELSE user_id END
+           user_id = CASE WHEN project_id IS NULL THEN :user_id ELSE user_id END,
+           unattributed_project_id = coalesce(unattributed_project_id, :unattributed)
        WHERE id = :id AND (customer_id IS NULL OR project_id IS NULL)"""
 )
 UPSERT_PAYMENT = text(
@@ -57,7 +58,10 @@ UPSERT_PAYMENT = text(
 
 
 def apply_subscription_snapshot(
-    tx: Connection, snapshot: SubscriptionSnapshot, owner: Owner | None
+    tx: Connection,
+    snapshot: SubscriptionSnapshot,
+    owner: Owner | None,
+    unattributed_project_id: str | None = None,
 ) -> bool:
     """Store the snapshot if it is newer than the stored one; True when it was."""
     identity = {
@@ -65,6 +69,7 @@ def apply_subscription_snapshot(
         "customer_id": snapshot.customer_id,
         "project_id": owner.project_id if owner else None,
         "user_id": owner.user_id if owner else None,
+        "unattributed": unattributed_project_id,
     }
     result = tx.execute(
         UPSERT_SNAPSHOT,
