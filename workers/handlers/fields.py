@@ -37,12 +37,18 @@ def optional_str(obj: dict[str, Any], key: str) -> str | None:
     return value
 
 
+# A BIGINT column holds what these integers become; a larger one could only fail every retry.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def optional_int(obj: dict[str, Any], key: str) -> int | None:
     value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
         raise MalformedEvent(f"{key} must be an integer, got {type(value).__name__}")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise MalformedEvent(f"{key} is out of range: {value}")
     return value
 
 
@@ -84,5 +90,11 @@ def claimed_owner(obj: dict[str, Any], fallback_user_id: str | None = None) -> C
     return None
 
 
-def timestamp(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+def timestamp(value: int | None, name: str = "timestamp") -> datetime | None:
+    """Unix seconds as an aware datetime; one no calendar holds is malformed, not a retry."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent(f"{name} {value} is out of range for a Unix time in seconds") from None
