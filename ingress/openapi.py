@@ -209,7 +209,7 @@ WEBHOOK: Json = {
                 "in": "header",
                 "required": True,
                 "description": "t=<unix seconds>,v1=<hex HMAC-SHA256>; several v1 allowed",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "minLength": 1},
             }
         ],
         "requestBody": {
