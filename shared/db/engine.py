@@ -26,6 +26,13 @@ async def create_async_pool(settings: Settings) -> asyncpg.Pool:
         max_size=10,
         timeout=5,
         command_timeout=10,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The ingress sets no session state (no LISTEN, advisory locks or SET), so the default
+    reset, a second round trip on every release, buys nothing on the webhook path. asyncpg
+    still rolls back any open transaction before calling this."""
