@@ -7,8 +7,9 @@ from sqlalchemy import Connection, text
 from workers.owners import Owner
 from workers.state.records import InvoiceOutcome, SubscriptionSnapshot
 
-# Newest `created` wins; on a tie the later lifecycle state, then the later period end.
-# A deleted subscription is never brought back by any snapshot that is not a deletion.
+# A deletion beats any snapshot that is not one, whatever its `created` (so a deleted
+# subscription never comes back, in any delivery order); then the newest `created` wins; on a
+# tie the later lifecycle state, then the later period end. One total order: order-independent.
 UPSERT_SNAPSHOT = text(
     """
     INSERT INTO subscriptions AS s
@@ -26,10 +27,9 @@ UPSERT_SNAPSHOT = text(
         deleted = excluded.deleted,
         snapshot_created = excluded.snapshot_created,
         updated_at = now()
-    WHERE (NOT s.deleted OR excluded.deleted)
-      AND (excluded.snapshot_created, excluded.status_rank,
+    WHERE (excluded.deleted, excluded.snapshot_created, excluded.status_rank,
            coalesce(excluded.current_period_end, 'epoch'))
-        > (s.snapshot_created, s.status_rank, coalesce(s.current_period_end, 'epoch'))
+        > (s.deleted, s.snapshot_created, s.status_rank, coalesce(s.current_period_end, 'epoch'))
     """
 )
 # Owner and customer are facts of the object, not of one snapshot: fill them from any event.
