@@ -73,7 +73,10 @@ def test_body_is_judged_by_content_not_by_content_type(ingress, clean_db):
 
 
 def test_raw_body_is_stored_as_sent(ingress, clean_db):
-    body = '{"type":"customer.created","id":"evt_raw_1","created":1700000000,"nested":{"b":1,"a":[1.5,"é"]}}'
+    body = (
+        '{"type":"customer.created","id":"evt_raw_1","created":1700000000,'
+        '"nested":{"b":1,"a":[1.5,"é"]}}'
+    )
     response = post_event(ingress, body)
     assert response.status_code == 200, response.text
     assert event_row(clean_db, "evt_raw_1")["payload"] == json.loads(body)

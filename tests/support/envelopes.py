@@ -49,6 +49,9 @@ def post_event(
 ) -> Any:
     """POST a signed event to the webhook; `client` is any httpx-style client."""
     body = encode(event)
-    all_headers = {"Stripe-Signature": sign(body, secret, timestamp), "Content-Type": "application/json"}
+    all_headers = {
+        "Stripe-Signature": sign(body, secret, timestamp),
+        "Content-Type": "application/json",
+    }
     all_headers.update(headers or {})
     return client.post(WEBHOOK_PATH, content=body, headers=all_headers)

@@ -3,6 +3,7 @@ waited for by polling, and killed with the whole group."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -44,20 +45,16 @@ class ServiceProcess:
         """SIGTERM the process group, SIGKILL whatever is left after `grace_s`."""
         if self.popen.poll() is None:
             _signal_group(self.popen.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                pass
         _signal_group(self.popen.pid, signal.SIGKILL)  # dramatiq's forked children too
         if self.popen.poll() is None:
             self.popen.wait(timeout=5)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def start_process(
@@ -92,14 +89,18 @@ def wait_until(
         if value:
             return value
         if process is not None and not process.alive():
-            raise AssertionError(f"{process.name} exited while waiting for {what}:\n{process.log_tail()}")
+            raise AssertionError(
+                f"{process.name} exited while waiting for {what}:\n{process.log_tail()}"
+            )
         if time.monotonic() > deadline:
             tail = f"\n{process.name} log:\n{process.log_tail()}" if process else ""
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}{tail}")
         time.sleep(interval_s)
 
 
-def start_web(env: dict[str, str], log_dir: Path, timeout_s: float = 30.0) -> tuple[ServiceProcess, str]:
+def start_web(
+    env: dict[str, str], log_dir: Path, timeout_s: float = 30.0
+) -> tuple[ServiceProcess, str]:
     """`billing serve` on a free loopback port; returns once /health answers 200."""
     port = free_port()
     proc = start_process(
@@ -121,15 +122,13 @@ def start_web(env: dict[str, str], log_dir: Path, timeout_s: float = 30.0) -> tu
     return proc, base_url
 
 
-def start_worker(
-    env: dict[str, str], log_dir: Path, module: str | None = None
-) -> ServiceProcess:
+def start_worker(env: dict[str, str], log_dir: Path, module: str | None = None) -> ServiceProcess:
     """`billing worker --processes 1 --threads 2`, or dramatiq on a test composition root."""
     if module is None:
         argv = [*BILLING, "worker", "--processes", "1", "--threads", "2"]
     else:
         argv = [
-            sys.executable, "-m", "dramatiq", module,
+            sys.executable, "-m", "dramatiq", module, "--queues", "events",
             "--processes", "1", "--threads", "2", "--skip-logging", "--path", str(REPO_ROOT),
-        ]
+        ]  # fmt: skip
     return start_process("worker", argv, env, log_dir)

@@ -30,12 +30,23 @@ DRAMATIQ_NAMESPACE = "dramatiq"
 
 # Every variable of the contract (and the service's own tuning knobs): cleared from the
 # inherited environment so that a developer's shell never leaks into a test.
-SERVICE_VARIABLES = (
-    "DATABASE_URL REDIS_URL STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_API_BASE "
-    "STRIPE_WEBHOOK_TOLERANCE ADMIN_API_KEY RECONCILIATION_ENABLED RECONCILIATION_SCHEDULE_HOUR "
-    "RECONCILIATION_DAYS_BACK LOG_FORMAT EVENT_MAX_RETRIES EVENT_MIN_BACKOFF_MS "
-    "EVENT_MAX_BACKOFF_MS RELAY_AFTER_SECONDS"
-).split()
+SERVICE_VARIABLES = [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_WEBHOOK_TOLERANCE",
+    "ADMIN_API_KEY",
+    "RECONCILIATION_ENABLED",
+    "RECONCILIATION_SCHEDULE_HOUR",
+    "RECONCILIATION_DAYS_BACK",
+    "LOG_FORMAT",
+    "EVENT_MAX_RETRIES",
+    "EVENT_MIN_BACKOFF_MS",
+    "EVENT_MAX_BACKOFF_MS",
+    "RELAY_AFTER_SECONDS",
+]
 
 TEST_ENV: dict[str, str] = {
     "DATABASE_URL": TEST_DATABASE_URL,
@@ -56,7 +67,7 @@ def settings_for(**overrides: str) -> Settings:
 
 
 def process_env(**overrides: str) -> dict[str, str]:
-    """Environment for a subprocess: the inherited one without service variables, plus the tests'."""
+    """Subprocess environment: the inherited one minus the service's variables, plus the tests'."""
     base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
     return {**base, **TEST_ENV, **overrides}
 
@@ -68,7 +79,9 @@ def truncate_all_tables(engine: Engine) -> None:
     """Empty every table of the models that exists in the database (processes share no txn)."""
     with engine.begin() as tx:
         existing = set(
-            tx.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+            tx.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
         )
         names = [t.name for t in Base.metadata.sorted_tables if t.name in existing]
         if names:
@@ -84,9 +97,11 @@ def stored_event_ids(engine: Engine) -> list[str]:
 
 def event_row(engine: Engine, event_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT * FROM webhook_events WHERE id = :id"), {"id": event_id}
-        ).mappings().one_or_none()
+        row = (
+            conn.execute(text("SELECT * FROM webhook_events WHERE id = :id"), {"id": event_id})
+            .mappings()
+            .one_or_none()
+        )
     return dict(row) if row is not None else None
 
 

@@ -1,0 +1,29 @@
+"""Contract section 5: /health and /live always, /ready names the failing store."""
+
+from __future__ import annotations
+
+from tests.support.stores import CLOSED_POSTGRES_URL, CLOSED_REDIS_URL
+
+
+def test_health_and_live_answer_200(ingress_factory):
+    client = ingress_factory(DATABASE_URL=CLOSED_POSTGRES_URL, REDIS_URL=CLOSED_REDIS_URL)
+    assert client.get("/health").status_code == 200
+    assert client.get("/live").status_code == 200
+
+
+def test_ready_when_postgres_and_redis_answer(ingress):
+    response = ingress.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"postgres": True, "redis": True}
+
+
+def test_not_ready_names_postgres_when_it_is_down(ingress_factory):
+    response = ingress_factory(DATABASE_URL=CLOSED_POSTGRES_URL).get("/ready")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["postgres"]
+
+
+def test_not_ready_names_redis_when_it_is_down(ingress_factory):
+    response = ingress_factory(REDIS_URL=CLOSED_REDIS_URL).get("/ready")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["redis"]

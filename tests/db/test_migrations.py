@@ -1,0 +1,75 @@
+"""Migrations go up and down on an empty database, and match the models exactly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from psycopg import sql
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+
+from shared.cli.processes_cmd import MIGRATIONS
+from shared.db.models import Base
+from tests.support.stores import TEST_DATABASE_URL
+
+
+@pytest.fixture
+def scratch_database_url() -> Iterator[str]:
+    """A fresh, empty database beside the test one, dropped afterwards."""
+    url = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
+    name = f"billing_migrations_test_{os.getpid()}"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.set(database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _alembic(url: str) -> Config:
+    config = Config(str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    return config
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_migrations_upgrade_downgrade_and_upgrade_again(scratch_database_url):
+    config = _alembic(scratch_database_url)
+    model_tables = set(Base.metadata.tables)
+    command.upgrade(config, "head")
+    assert _tables(scratch_database_url) == model_tables
+    command.downgrade(config, "base")
+    assert _tables(scratch_database_url) == set()
+    command.upgrade(config, "head")
+    assert _tables(scratch_database_url) == model_tables
+
+
+def test_autogenerate_finds_no_difference_from_the_models(scratch_database_url):
+    command.upgrade(_alembic(scratch_database_url), "head")
+    engine = create_engine(scratch_database_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
