@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from workers.handlers.deps import HandlerDeps
 from workers.handlers.fields import event_created, event_object, id_of, timestamp
 from workers.owners import Owner
-from workers.state.customers import owners_of
+from workers.state.customers import hold_customer, owners_of
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import InvoiceOutcome, PurchaseFacts
 from workers.state.subscriptions import record_invoice_outcome
@@ -47,6 +47,7 @@ def _subscription_id(obj: dict[str, Any]) -> str | None:
 
 def apply_invoice_event(tx: Connection, event: dict[str, Any], deps: HandlerDeps) -> set[Owner]:
     outcome = invoice_outcome(event)
+    hold_customer(tx, outcome.customer_id)
     record_invoice_outcome(tx, outcome)
     if outcome.payment_intent_id is None:
         return set()

@@ -44,10 +44,27 @@ def unattributed_project(claimed: ClaimedOwner | None, owner: Owner | None) -> s
     return claimed.project_id if claimed is not None and owner is None else None
 
 
+def hold_customer(tx: Connection, customer_id: str | None) -> None:
+    """Share-lock the customer's row (created if missing) before reading who owns an object of it.
+
+    A link being written concurrently then either commits first (and owners_of sees it) or waits
+    for this event to commit (and its recompute sees this event's object): without the lock both
+    could read the state before the other and the user's entitlements would miss the object.
+    """
+    if customer_id is None:
+        return
+    tx.execute(
+        text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
+        {"id": customer_id},
+    )
+    tx.execute(text("SELECT 1 FROM customers WHERE id = :id FOR SHARE"), {"id": customer_id})
+
+
 def link_customer(tx: Connection, customer_id: str | None, owner: Owner | None, created: int) -> set[Owner]:
     """Link a customer to the owner it was first seen with (earliest event wins, so the result
     does not depend on delivery order). Returns the owners whose records changed hands."""
     if customer_id is None or owner is None:
+        hold_customer(tx, customer_id)
         return set()
     tx.execute(
         text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
