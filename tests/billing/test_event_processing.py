@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from tests.billing.helpers import (
     store_event,
     subscription_row,
 )
+from tests.support.processes import wait_until
 from workers.handlers import HANDLERS
 from workers.inbox import Inbox
 
@@ -832,3 +834,72 @@ def test_products_map_changes_the_users_entitlement_key(
     # Events after the mapping use it too.
     deliver(inbox, clean_db, sub_event(T0 + 5, period_end=PERIOD_2, metadata=owner_metadata("u1")))
     assert entitlements_of(clean_db, "u1") == {"pro": sub_grant("sub_1", "prod_pro", PERIOD_2)}
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["deleted_first", "deleted_last"])
+def test_deletion_is_final_even_before_a_newer_snapshot(
+    inbox: Inbox, clean_db: Engine, project: str, reverse: bool
+) -> None:
+    """Stripe sends nothing alive after a deletion; if a newer snapshot shows up anyway, the
+    result must still not depend on which of the two came first."""
+    meta = owner_metadata("u1")
+    deleted = sub_event(T0, "canceled", event_type="customer.subscription.deleted", metadata=meta)
+    newer = sub_event(T0 + 10, "active", period_end=PERIOD_2, metadata=meta)
+    events = [deleted, newer]
+    deliver_all(inbox, clean_db, events[::-1] if reverse else events)
+    row = subscription_row(clean_db, "sub_1")
+    assert row is not None
+    assert (row["status"], row["deleted"]) == ("canceled", True)
+    assert entitlements_of(clean_db, "u1") == {}
+
+
+# --- concurrency: two workers at once ----------------------------------------------------------
+
+
+def someone_waits_for_a_lock(engine: Engine) -> bool:
+    found = rows(
+        engine,
+        """SELECT 1 FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'""",
+    )
+    return bool(found)
+
+
+def process_while_open(inbox: Inbox, engine: Engine, first: Json, second: Json) -> None:
+    """Apply `first` in a transaction left open, process `second` in another thread (another
+    worker), commit `first` once `second` has either finished or waits for one of its locks,
+    then let `second` finish. No interleaving of the two may lose a change."""
+    store_event(engine, first)
+    second_id = store_event(engine, second)
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=lambda: outcome.append(inbox.process(second_id)))
+    with engine.connect() as conn:
+        tx = conn.begin()
+        touched = inbox.handlers[first["type"]](conn, first)
+        recomputed = inbox.recompute(conn, touched) if touched else None
+        worker.start()
+        wait_until(
+            lambda: not worker.is_alive() or someone_waits_for_a_lock(engine),
+            timeout_s=30,
+            what="the second event to finish or to wait for a lock",
+        )
+        tx.commit()
+    if recomputed:
+        inbox.after_commit(recomputed)
+    worker.join(timeout=30)
+    assert outcome == ["processed"]
+
+
+@pytest.mark.parametrize("session_first", [False, True], ids=["subscription_open", "session_open"])
+def test_customer_link_racing_an_ownerless_subscription_still_entitles(
+    inbox: Inbox, clean_db: Engine, worker_cache: redis.Redis, project: str, session_first: bool
+) -> None:
+    session = session_event(
+        T0, mode="subscription", subscription="sub_1", metadata=owner_metadata("u1")
+    )
+    subscription = sub_event(T0 + 1, event_type="customer.subscription.created")
+    first, second = (session, subscription) if session_first else (subscription, session)
+    process_while_open(inbox, clean_db, first, second)
+    expected = {"prod_pro": sub_grant("sub_1", "prod_pro", PERIOD_1)}
+    assert entitlements_of(clean_db, "u1") == expected
+    assert cached_entitlements(worker_cache, "u1") == expected
