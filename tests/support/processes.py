@@ -132,3 +132,8 @@ def start_worker(env: dict[str, str], log_dir: Path, module: str | None = None) 
             "--processes", "1", "--threads", "2", "--skip-logging", "--path", str(REPO_ROOT),
         ]  # fmt: skip
     return start_process("worker", argv, env, log_dir)
+
+
+def start_scheduler(env: dict[str, str], log_dir: Path) -> ServiceProcess:
+    """`billing scheduler`: sends the relay message at once, then every 30 s."""
+    return start_process("scheduler", [*BILLING, "scheduler"], env, log_dir)
