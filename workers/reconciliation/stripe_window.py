@@ -51,7 +51,7 @@ def fetch_window(
 def _all(first_page: Any, kind: str, progress: Callable[[str, int], None]) -> list[Json]:
     items: list[Json] = []
     for item in first_page.auto_paging_iter():
-        items.append(item.to_dict())
+        items.append(item.to_dict(for_json=True))  # decimal_string fields as Stripe sends them
         if len(items) % PAGE_SIZE == 0:
             progress(kind, len(items))
     progress(kind, len(items))
