@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import stripe
@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import Engine, text
 
 from shared.db.models import RunStatus
+from shared.reconciliation_runs import summary_json
 from workers.entitlements.refresh import EntitlementRefresher
 from workers.inbox import Handler, Inbox
 from workers.reconciliation.drift import (
@@ -28,7 +29,7 @@ from workers.reconciliation.drift import (
     subscription_differs,
     subscription_event,
 )
-from workers.reconciliation.runs import RunCounters, finish_run
+from workers.reconciliation.runs import RunCounters, finish_run, load_run
 from workers.reconciliation.stripe_window import Json, StripeWindow, fetch_window
 
 log = structlog.get_logger("workers.reconciliation")
@@ -66,19 +67,25 @@ class Reconciler:
     def run(self, run_id: str, days_back: int, progress: Progress = _no_progress) -> RunCounters:
         since = int(self.clock()) - days_back * DAY_S
         bound = log.bind(run_id=run_id, days_back=days_back)
-        bound.info("reconciliation.started", since=since)
+        bound.info("reconciliation.started", since=since, **self._summary(run_id))
         counters = RunCounters()
         try:
             window = fetch_window(self.client, since, progress)
         except Exception as exc:  # Stripe API error or timeout: nothing has been applied
             counters.errors += 1
             finish_run(self.engine, run_id, counters, RunStatus.FAILED, f"Stripe API: {exc}")
-            bound.error("reconciliation.finished", status="failed", error=str(exc), **asdict(counters))
+            bound.error("reconciliation.finished", status="failed", error=str(exc),
+                        **self._summary(run_id))  # fmt: skip
             return counters
         self._apply(window, counters, progress)
         finish_run(self.engine, run_id, counters, RunStatus.FINISHED, None)
-        bound.info("reconciliation.finished", status="finished", **asdict(counters))
+        bound.info("reconciliation.finished", status="finished", **self._summary(run_id))
         return counters
+
+    def _summary(self, run_id: str) -> dict[str, Any]:
+        """The contract's summary fields (section 7) as the run's row holds them, for the logs."""
+        row = load_run(self.engine, run_id)
+        return summary_json(row) if row is not None else {}
 
     def _apply(self, window: StripeWindow, counters: RunCounters, progress: Progress) -> None:
         observed_at = int(self.clock())
