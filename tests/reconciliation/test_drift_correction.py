@@ -64,8 +64,8 @@ def test_a_subscription_canceled_in_stripe_but_active_locally_is_corrected_and_t
 
     _, counters = run_reconciliation()
 
-    assert (counters.subscriptions_checked, counters.drift_detected, counters.corrected) == (1, 1, 1)
-    assert (counters.events_replayed, counters.errors) == (0, 0)
+    assert (counters.subscriptions_checked, counters.events_replayed) == (1, 0)
+    assert (counters.drift_detected, counters.corrected, counters.errors) == (1, 1, 0)
     assert subscription_row(parts.engine, "sub_gone")["status"] == "canceled"
     assert entitlement_keys(parts.engine, "alice") == []
     assert cached_entitlements(clean_redis, "alice") == {}
@@ -141,7 +141,9 @@ def test_2500_subscriptions_across_many_pages_are_all_checked(
         period_end=created + 30 * DAY_S, created=created,
     )  # fmt: skip
     for i in range(2500):  # one `created` second for many of them: the cursor must still hold
-        fake_stripe.add_subscription({**template, "id": f"sub_bulk{i:05d}", "created": created - i % 7})
+        fake_stripe.add_subscription(
+            {**template, "id": f"sub_bulk{i:05d}", "created": created - i % 7}
+        )
 
     _, first = run_reconciliation()
 
@@ -150,8 +152,8 @@ def test_2500_subscriptions_across_many_pages_are_all_checked(
     assert len({p.get("starting_after") for p in asked}) == 25  # 25 pages (a retry asks again)
     assert first.subscriptions_checked == 2500
     assert (first.drift_detected, first.corrected, first.errors) == (2500, 2500, 0)
-    counted = one(parts.engine, "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM subscriptions")
-    assert counted == {"n": 2500, "ids": 2500}
+    stored = one(parts.engine, "SELECT count(*) AS n FROM subscriptions WHERE id LIKE 'sub_bulk%'")
+    assert stored == {"n": 2500}
 
     _, second = run_reconciliation()
 
