@@ -179,6 +179,7 @@ def cached_entitlements(client: redis.Redis, user_id: str) -> Json | None:
     raw = client.get(entry_key(PROJECT, user_id))
     if raw is None:
         return None
+    assert isinstance(raw, bytes)
     _, _, body = raw.partition(b"|")
     decoded: Json = json.loads(body)
     return decoded

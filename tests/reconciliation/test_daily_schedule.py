@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 
 import pytest
 import redis
@@ -63,7 +64,7 @@ def two_schedulers(
         sent: list[tuple[str, int]] = []
         daily = DailyReconciliation(
             engine=engine,
-            send=lambda run_id, days_back, sent=sent: sent.append((run_id, days_back)),
+            send=partial(record_send, sent),
             hour_utc=HOUR_UTC,
             days_back=DAYS_BACK,
             has_stripe_key=has_key,
@@ -71,6 +72,11 @@ def two_schedulers(
         )
         schedulers.append(Scheduler(daily, sent))
     return schedulers
+
+
+def record_send(sent: list[tuple[str, int]], run_id: str, days_back: int) -> None:
+    """What the scheduler's `send` would put on the queue, kept for the test to count."""
+    sent.append((run_id, days_back))
 
 
 def tick_together(schedulers: list[Scheduler]) -> list[str | None]:

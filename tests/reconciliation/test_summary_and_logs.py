@@ -3,6 +3,7 @@ structured line at the start and one at the end."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from structlog.testing import capture_logs
@@ -34,7 +35,7 @@ def seed_some_drift(fake: FakeStripe, parts: WorkerParts) -> None:
     set_refunded(fake, add_purchase(fake, "pi_book", "carol"), 500)
 
 
-def lines(logs: list[dict[str, Any]], event: str) -> list[dict[str, Any]]:
+def lines(logs: list[MutableMapping[str, Any]], event: str) -> list[MutableMapping[str, Any]]:
     return [line for line in logs if line["event"] == event]
 
 

@@ -1,0 +1,193 @@
+"""POST /api/v1/admin/reconciliation queues a run, GET …/{run_id} reports it; a real worker
+process runs it against the fake Stripe API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from shared.queue import MAINTENANCE_QUEUE, RECONCILE_ACTOR
+from tests.fakes.stripe_api import FakeStripe
+from tests.reconciliation.helpers import (
+    SUMMARY_FIELDS,
+    add_purchase,
+    add_subscription,
+    run_rows,
+    set_refunded,
+    start_run,
+    stripe_event,
+)
+from tests.support import processes
+from tests.support.stores import ADMIN_TOKEN, process_env, queued_messages
+from workers.bootstrap import WorkerParts
+from workers.reconciliation.runs import load_run
+from workers.reconciliation.setup import run_or_refuse
+
+RUNS = "/api/v1/admin/reconciliation"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+WORKER_DEADLINE_S = 90
+
+
+@pytest.fixture
+def admin_api(fake_stripe: FakeStripe, ingress_factory: Callable[..., TestClient]) -> TestClient:
+    """The in-process ingress (lifespan run) configured with the fake as the Stripe API."""
+    return ingress_factory(
+        STRIPE_SECRET_KEY=fake_stripe.api_key, STRIPE_API_BASE=fake_stripe.base_url
+    )
+
+
+def queued_runs(client: redis.Redis) -> list[dict[str, Any]]:
+    return [
+        m["kwargs"]
+        for m in queued_messages(client, MAINTENANCE_QUEUE)
+        if m["actor_name"] == RECONCILE_ACTOR
+    ]
+
+
+def test_post_queues_a_run_with_the_default_window_and_answers_202_with_its_id(
+    admin_api: TestClient, clean_db: Engine, clean_redis: redis.Redis
+) -> None:
+    answer = admin_api.post(RUNS, headers=ADMIN)
+
+    assert answer.status_code == 202
+    assert set(answer.json()) == {"run_id"}
+    run_id = answer.json()["run_id"]
+    [row] = run_rows(clean_db)
+    assert (row["id"], row["trigger"], row["days_back"], row["status"]) == (
+        run_id,
+        "admin",
+        7,
+        "running",
+    )
+    assert queued_runs(clean_redis) == [{"run_id": run_id, "days_back": 7}]
+
+
+def test_post_with_days_back_queues_a_run_over_that_window(
+    admin_api: TestClient, clean_db: Engine, clean_redis: redis.Redis
+) -> None:
+    answer = admin_api.post(RUNS, headers=ADMIN, json={"days_back": 3})
+
+    assert answer.status_code == 202
+    run_id = answer.json()["run_id"]
+    assert [row["days_back"] for row in run_rows(clean_db)] == [3]
+    assert queued_runs(clean_redis) == [{"run_id": run_id, "days_back": 3}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"days_back": 0}', b'{"days_back": 3651}', b'{"days_back": "3"}', b'{"days_back": true}',
+     b'{"days_back": 1.5}', b"[3]", b"days_back=3"],
+)  # fmt: skip
+def test_post_with_a_bad_days_back_is_400_and_starts_nothing(
+    body: bytes, admin_api: TestClient, clean_db: Engine, clean_redis: redis.Redis
+) -> None:
+    answer = admin_api.post(
+        RUNS, headers={**ADMIN, "Content-Type": "application/json"}, content=body
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]
+    assert run_rows(clean_db) == [] and queued_runs(clean_redis) == []
+
+
+def test_post_without_stripe_secret_key_is_refused_with_503_and_no_run(
+    ingress_factory: Callable[..., TestClient], clean_db: Engine, clean_redis: redis.Redis
+) -> None:
+    api = ingress_factory()  # the test settings carry no STRIPE_SECRET_KEY
+
+    answer = api.post(RUNS, headers=ADMIN, json={"days_back": 3})
+
+    assert answer.status_code == 503
+    assert "STRIPE_SECRET_KEY" in answer.json()["error"]
+    assert run_rows(clean_db) == [] and queued_runs(clean_redis) == []
+
+
+def test_get_of_an_unknown_run_is_404(admin_api: TestClient) -> None:
+    answer = admin_api.get(f"{RUNS}/rec_0123456789abcdef", headers=ADMIN)
+
+    assert answer.status_code == 404
+    assert answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": ADMIN_TOKEN}]
+)
+def test_the_reconciliation_endpoints_need_the_admin_token(
+    headers: dict[str, str], admin_api: TestClient, clean_db: Engine
+) -> None:
+    assert admin_api.post(RUNS, headers=headers).status_code == 401
+    assert admin_api.get(f"{RUNS}/rec_0123456789abcdef", headers=headers).status_code == 401
+    assert run_rows(clean_db) == []
+
+
+def test_without_admin_api_key_the_reconciliation_endpoints_do_not_exist(
+    fake_stripe: FakeStripe, ingress_factory: Callable[..., TestClient], clean_db: Engine
+) -> None:
+    api = ingress_factory(
+        ADMIN_API_KEY="",
+        STRIPE_SECRET_KEY=fake_stripe.api_key,
+        STRIPE_API_BASE=fake_stripe.base_url,
+    )
+
+    assert api.post(RUNS, headers=ADMIN).status_code == 404
+    assert api.get(f"{RUNS}/rec_0123456789abcdef", headers=ADMIN).status_code == 404
+    assert run_rows(clean_db) == []
+
+
+@pytest.mark.e2e
+def test_a_queued_run_is_run_by_a_real_worker_and_reported_finished(
+    fake_stripe: FakeStripe, admin_api: TestClient, project: str, tmp_path: Path
+) -> None:
+    gone = add_subscription(fake_stripe, "sub_gone", "alice", status="canceled")
+    stripe_event(fake_stripe, "customer.subscription.deleted", gone, gone["created"] + 60)
+    set_refunded(fake_stripe, add_purchase(fake_stripe, "pi_book", "bob"), 900)
+    run_id = admin_api.post(RUNS, headers=ADMIN, json={"days_back": 3}).json()["run_id"]
+    queued = admin_api.get(f"{RUNS}/{run_id}", headers=ADMIN)
+    assert queued.status_code == 200
+    assert queued.json()["status"] == "running" and queued.json()["finished_at"] is None
+
+    env = process_env(STRIPE_SECRET_KEY=fake_stripe.api_key, STRIPE_API_BASE=fake_stripe.base_url)
+    worker = processes.start_worker(env, tmp_path)
+    try:
+
+        def finished() -> dict[str, Any] | None:
+            report: dict[str, Any] = admin_api.get(f"{RUNS}/{run_id}", headers=ADMIN).json()
+            return report if report["status"] != "running" else None
+
+        report = processes.wait_until(
+            finished, WORKER_DEADLINE_S, f"run {run_id} to end", 0.2, worker
+        )
+    finally:
+        worker.stop()
+
+    assert isinstance(report, dict)
+    assert report["status"] == "finished", report
+    assert set(report) >= {"run_id", "status"} | SUMMARY_FIELDS
+    assert report["run_id"] == run_id and report["finished_at"] is not None
+    assert {name: report[name] for name in SUMMARY_FIELDS - {"started_at", "finished_at"}} == {
+        "subscriptions_checked": 1,
+        "purchases_checked": 1,
+        "events_replayed": 1,
+        "drift_detected": 1,
+        "corrected": 1,
+        "errors": 0,
+    }
+
+
+def test_a_queued_run_reaching_a_worker_without_stripe_secret_key_ends_failed_saying_why(
+    parts: WorkerParts, clean_db: Engine
+) -> None:
+    run_id = start_run(parts.engine, 3)
+
+    run_or_refuse(parts.engine, None, parts.inbox, parts.handlers, parts.refresher, run_id, 3)
+
+    row = load_run(parts.engine, run_id)
+    assert row is not None
+    assert (row["status"], row["errors"]) == ("failed", 1) and row["finished_at"] is not None
+    assert "STRIPE_SECRET_KEY" in row["error_message"]
