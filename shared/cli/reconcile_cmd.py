@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from shared.log_setup import configure_logging
 from shared.reconciliation_runs import NO_STRIPE_KEY, SUMMARY_COUNTERS, summary_json
 from shared.settings import SettingsError, load_settings
 
@@ -51,6 +52,7 @@ def reconcile(args: argparse.Namespace) -> int:
     from workers.reconciliation.runs import create_run, load_run
 
     settings = load_settings()
+    configure_logging(settings.log_format)  # log lines to stderr: stdout is progress and summary
     days_back = args.days_back or settings.reconciliation_days_back
     if not 1 <= days_back <= 3650:
         raise SettingsError(f"--days-back must be between 1 and 3650, got {days_back}")
