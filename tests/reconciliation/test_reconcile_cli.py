@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from sqlalchemy import Engine
@@ -79,6 +80,25 @@ def test_billing_reconcile_prints_the_summary_table_and_exits_0(
     assert subscription_row(clean_db, "sub_recent")["status"] == "canceled"
     since = {int(p["created"]["gte"]) for _, path, p in fake_stripe.request_log if "created" in p}
     assert len(since) == 1 and abs(since.pop() - (now_s() - 3 * DAY_S)) < 120
+
+
+def test_billing_reconcile_logs_its_start_and_end_lines_to_stderr_not_into_the_summary(
+    fake_stripe: FakeStripe, clean_db: Engine
+) -> None:
+    add_subscription(fake_stripe, "sub_recent", "alice")
+
+    done = billing("reconcile", **with_fake(fake_stripe))
+
+    assert done.returncode == 0, done.stderr
+    assert "reconciliation.started" not in done.stdout
+    logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    [started] = [line for line in logged if line["event"] == "reconciliation.started"]
+    [finished] = [line for line in logged if line["event"] == "reconciliation.finished"]
+    table = summary_table(done.stdout)
+    assert started["run_id"] == finished["run_id"] == table["run_id"]
+    assert {name: str(finished[name]) for name in SUMMARY_FIELDS} == {
+        name: table[name] for name in SUMMARY_FIELDS
+    }
 
 
 def test_billing_reconcile_without_stripe_secret_key_refuses_and_creates_no_run(
