@@ -17,25 +17,34 @@ from sqlalchemy.engine import make_url
 
 from shared.cli.processes_cmd import MIGRATIONS
 from shared.db.models import Base
+from tests.support.cli import billing
 from tests.support.stores import TEST_DATABASE_URL
 
 
 @pytest.fixture
-def scratch_database_url() -> Iterator[str]:
-    """A fresh, empty database beside the test one, dropped afterwards."""
+def absent_database_url() -> Iterator[str]:
+    """The URL of a database that does not exist yet beside the test one; dropped afterwards."""
     url = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
     name = f"billing_migrations_test_{os.getpid()}"
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(drop)
     try:
         yield url.set(database=name).render_as_string(False)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            conn.execute(drop)
+
+
+@pytest.fixture
+def scratch_database_url(absent_database_url: str) -> str:
+    """A fresh, empty database, dropped afterwards."""
+    url = make_url(absent_database_url)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(url.database)))
+    return absent_database_url
 
 
 def _alembic(url: str) -> Config:
@@ -73,3 +82,13 @@ def test_autogenerate_finds_no_difference_from_the_models(scratch_database_url):
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_billing_createdb_and_migrate_build_a_missing_database(absent_database_url):
+    plain_url = make_url(absent_database_url).set(drivername="postgresql")
+    database_url = plain_url.render_as_string(False)
+    created = billing("createdb", DATABASE_URL=database_url)
+    assert created.code == 0, created.err
+    migrated = billing("migrate", DATABASE_URL=database_url)
+    assert migrated.code == 0, migrated.err
+    assert _tables(absent_database_url) == set(Base.metadata.tables)
