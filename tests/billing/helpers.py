@@ -111,6 +111,15 @@ def rows(engine: Engine, sql: str, **params: Any) -> list[dict[str, Any]]:
         return [dict(row) for row in conn.execute(text(sql), params).mappings()]
 
 
+def table_rows(engine: Engine, table: str, skip: tuple[str, ...] = ("updated_at",)) -> list[Json]:
+    """Every row of a table, in an order that depends only on the values."""
+    found = [
+        {k: v for k, v in row.items() if k not in skip}
+        for row in rows(engine, f"SELECT * FROM {table}")
+    ]
+    return sorted(found, key=lambda row: [repr(v) for v in row.values()])
+
+
 def subscription_row(engine: Engine, sub_id: str) -> dict[str, Any] | None:
     found = rows(engine, "SELECT * FROM subscriptions WHERE id = :id", id=sub_id)
     return found[0] if found else None

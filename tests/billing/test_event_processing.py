@@ -39,6 +39,7 @@ from tests.billing.helpers import (
     rows,
     store_event,
     subscription_row,
+    table_rows,
 )
 from tests.support.processes import wait_until
 from workers.handlers import HANDLERS
@@ -200,7 +201,7 @@ def purchase_grant(pi_id: str, product: str) -> Json:
 def state(engine: Engine) -> Json:
     """Everything the workers write, to compare before and after."""
     return {
-        table: rows(engine, f"SELECT * FROM {table} ORDER BY 1, 2")
+        table: table_rows(engine, table, skip=())
         for table in (
             "customers",
             "subscriptions",
@@ -214,8 +215,8 @@ def state(engine: Engine) -> Json:
 
 def without_updated_at(snapshot: Json) -> Json:
     return {
-        table: [{k: v for k, v in row.items() if k != "updated_at"} for row in table_rows]
-        for table, table_rows in snapshot.items()
+        table: [{k: v for k, v in row.items() if k != "updated_at"} for row in found]
+        for table, found in snapshot.items()
     }
 
 
