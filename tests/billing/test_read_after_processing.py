@@ -1,0 +1,301 @@
+"""The read API after the workers: an entitlement read straight after an event is `processed`
+sees the new state, never an older cached answer; metrics aggregate what the workers stored.
+
+The ingress runs in-process (starlette TestClient, lifespan run); events go through an Inbox
+wired as the worker wires it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from shared.cache import STORE_IF_NEWER, dirty_key, encode, entry_key
+from shared.settings import Settings
+from shared.tenants import create_app
+from tests import stripe_events as se
+from tests.billing.helpers import (
+    OTHER_PROJECT,
+    PERIOD_1,
+    PERIOD_2,
+    PROJECT,
+    T0,
+    create_project,
+    deliver,
+    deliver_all,
+    entitlements_of,
+    owner_metadata,
+)
+from tests.support.stores import run_async_db
+from workers.inbox import Inbox
+
+pytestmark = pytest.mark.usefixtures("empty_stores")
+Json = dict[str, Any]
+
+
+def api_key(settings: Settings, project_id: str = PROJECT) -> str:
+    _, key = run_async_db(settings, lambda conn: create_app(conn, project_id, "reader"))
+    return key
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def subscription(
+    created: int,
+    status: str = "active",
+    *,
+    user: str = "u1",
+    sub_id: str | None = None,
+    period_end: int = PERIOD_1,
+    event_type: str = "customer.subscription.updated",
+    project_id: str = PROJECT,
+    shape: str = "new",
+) -> Json:
+    obj = se.subscription(
+        sub_id or f"sub_{user}",
+        customer=f"cus_{user}",
+        status=status,
+        products=["prod_pro"],
+        period_end=period_end,
+        created=T0 - 86_400,
+        metadata=owner_metadata(user, project_id),
+        shape=shape,
+    )
+    return se.event(event_type, obj, created=created, api_version=se.api_version_for(shape))
+
+
+def payment(
+    created: int,
+    pi_id: str,
+    amount: int,
+    *,
+    currency: str = "usd",
+    user: str = "u1",
+    succeeded: bool = True,
+    project_id: str = PROJECT,
+    product: str = "prod_book",
+) -> Json:
+    obj = se.payment_intent(
+        pi_id,
+        amount=amount,
+        currency=currency,
+        status="succeeded" if succeeded else "requires_payment_method",
+        customer=f"cus_{user}",
+        metadata=owner_metadata(user, project_id, product_id=product),
+    )
+    kind = "payment_intent.succeeded" if succeeded else "payment_intent.payment_failed"
+    return se.event(kind, obj, created=created)
+
+
+def refund(created: int, pi_id: str, amount: int, refunded: int, currency: str = "usd") -> Json:
+    obj = se.charge(
+        f"ch_{pi_id}",
+        payment_intent=pi_id,
+        amount=amount,
+        amount_refunded=refunded,
+        currency=currency,
+    )
+    return se.event("charge.refunded", obj, created=created)
+
+
+class Reader:
+    """An app reading the API with its key."""
+
+    def __init__(self, client: TestClient, key: str) -> None:
+        self.client, self.headers = client, {"Authorization": f"Bearer {key}"}
+
+    def get(self, path: str) -> Json:
+        response = self.client.get(path, headers=self.headers)
+        assert response.status_code == 200, response.text
+        body: Json = response.json()
+        return body
+
+    def entitlements(self, user: str = "u1") -> Json:
+        body = self.get(f"/api/v1/entitlements/project/{PROJECT}/user/{user}")
+        assert (body["project_id"], body["user_id"]) == (PROJECT, user)
+        return body["entitlements"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def reader(ingress: TestClient, settings: Settings, project: str) -> Reader:
+    return Reader(ingress, api_key(settings))
+
+
+def pro(sub_id: str = "sub_u1", period_end: int = PERIOD_1) -> Json:
+    return {
+        "prod_pro": {
+            "source": "subscription",
+            "source_id": sub_id,
+            "product_id": "prod_pro",
+            "expires_at": iso(period_end),
+        }
+    }
+
+
+BOOK = {
+    "prod_book": {
+        "source": "purchase",
+        "source_id": "pi_book",
+        "product_id": "prod_book",
+        "expires_at": None,
+    }
+}
+
+
+# --- entitlements ----------------------------------------------------------------------------
+
+
+def test_user_never_seen_has_no_entitlements(reader: Reader) -> None:
+    assert reader.entitlements("nobody") == {}
+
+
+def test_entitlement_read_straight_after_processing_sees_the_new_state(
+    reader: Reader, inbox: Inbox, clean_db: Engine, redis_client: redis.Redis
+) -> None:
+    assert reader.entitlements() == {}  # never seen: nothing to cache yet
+    steps: list[tuple[Json, Json]] = [
+        (subscription(T0, "trialing", event_type="customer.subscription.created"), pro()),
+        (subscription(T0 + 10, "active", period_end=PERIOD_2), pro(period_end=PERIOD_2)),
+        (payment(T0 + 20, "pi_book", 4900), {**BOOK, **pro(period_end=PERIOD_2)}),
+        (subscription(T0 + 30, "unpaid", period_end=PERIOD_2), BOOK),
+        (refund(T0 + 40, "pi_book", 4900, 4900), {}),
+    ]
+    for event, expected in steps:
+        assert deliver(inbox, clean_db, event) == "processed"
+        assert reader.entitlements() == expected, event["type"]
+        assert entitlements_of(clean_db, "u1") == expected
+        assert redis_client.exists(entry_key(PROJECT, "u1"))  # so the next read is a cache hit
+        assert reader.entitlements() == expected
+
+
+def test_read_after_an_expired_cache_entry_is_filled_from_postgresql(
+    reader: Reader, inbox: Inbox, clean_db: Engine, redis_client: redis.Redis
+) -> None:
+    deliver(inbox, clean_db, subscription(T0))
+    redis_client.delete(entry_key(PROJECT, "u1"))
+    assert reader.entitlements() == pro()
+    assert redis_client.exists(entry_key(PROJECT, "u1"))
+    deliver(
+        inbox,
+        clean_db,
+        subscription(T0 + 10, "canceled", event_type="customer.subscription.deleted"),
+    )
+    assert reader.entitlements() == {}
+
+
+def test_read_sees_the_new_state_even_if_the_cache_refresh_after_commit_never_came(
+    reader: Reader, inbox: Inbox, clean_db: Engine
+) -> None:
+    deliver(inbox, clean_db, subscription(T0))
+    assert reader.entitlements() == pro()  # cached
+    no_refresh = Inbox(inbox.engine, inbox.handlers, inbox.recompute, lambda recomputed: None)
+    deliver(inbox, clean_db, subscription(T0 + 10, "past_due", period_end=PERIOD_2))
+    assert reader.entitlements() == pro(period_end=PERIOD_2)
+    deliver(no_refresh, clean_db, subscription(T0 + 20, "unpaid"))
+    assert reader.entitlements() == {}
+    assert reader.entitlements() == {}
+
+
+def test_a_reader_racing_the_recompute_cannot_put_the_older_answer_back(
+    reader: Reader, inbox: Inbox, clean_db: Engine, redis_client: redis.Redis
+) -> None:
+    deliver(inbox, clean_db, subscription(T0))
+    assert reader.entitlements() == pro()
+    event = subscription(T0 + 10, "canceled", event_type="customer.subscription.deleted")
+    with clean_db.connect() as conn:
+        tx = conn.begin()
+        recomputed = inbox.recompute(conn, inbox.handlers[event["type"]](conn, event))
+        # Not committed yet: readers see the committed state, and their fill is refused.
+        assert reader.entitlements() == pro()
+        assert not redis_client.exists(entry_key(PROJECT, "u1"))
+        tx.commit()
+    # Committed, cache not yet refreshed: PostgreSQL answers.
+    assert reader.entitlements() == {}
+    inbox.after_commit(recomputed)
+    assert reader.entitlements() == {}
+    # A slow reader that loaded version 1 before the commit stores it now: refused.
+    stale = redis_client.eval(
+        STORE_IF_NEWER,
+        2,
+        entry_key(PROJECT, "u1"),
+        dirty_key(PROJECT, "u1"),
+        1,
+        encode(pro()),
+        60,
+    )
+    assert stale == 0
+    assert reader.entitlements() == {}
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def test_subscription_metrics_count_by_status(
+    reader: Reader, inbox: Inbox, clean_db: Engine
+) -> None:
+    create_project(clean_db, OTHER_PROJECT)
+    events = [
+        subscription(T0, "active", user="u1"),
+        subscription(T0, "trialing", user="u2", shape="old"),
+        subscription(T0, "past_due", user="u3", shape="plan"),
+        subscription(T0, "active", user="u4"),
+        subscription(T0 + 5, "canceled", user="u4", event_type="customer.subscription.deleted"),
+        subscription(T0, "unpaid", user="u5"),
+        subscription(T0, "active", user="u6", project_id=OTHER_PROJECT),
+    ]
+    assert set(deliver_all(inbox, clean_db, events)) == {"processed"}
+    body = reader.get(f"/api/v1/metrics/project/{PROJECT}/subscriptions")
+    assert body == {
+        "project_id": PROJECT,
+        "active_subscriptions": 3,
+        "by_status": {"active": 1, "trialing": 1, "past_due": 1, "canceled": 1, "unpaid": 1},
+    }
+
+
+def test_revenue_metrics_per_currency_in_minor_units(
+    reader: Reader, inbox: Inbox, clean_db: Engine, settings: Settings
+) -> None:
+    create_project(clean_db, OTHER_PROJECT)
+    subscription_invoice_payment = se.event(
+        "payment_intent.succeeded",
+        se.payment_intent(
+            "pi_invoice", amount=2000, customer="cus_u1", invoice="in_1", shape="old"
+        ),
+        created=T0,
+        api_version=se.api_version_for("old"),
+    )
+    events = [
+        subscription(T0, "active", user="u1"),
+        subscription_invoice_payment,
+        payment(T0, "pi_a", 4900),
+        payment(T0, "pi_b", 2500, user="u2"),
+        refund(T0 + 1, "pi_b", 2500, 1000),
+        payment(T0, "pi_c", 1500, user="u3"),
+        refund(T0 + 1, "pi_c", 1500, 700),
+        refund(T0 + 2, "pi_c", 1500, 1500),
+        payment(T0, "pi_d", 3000, currency="EUR", user="u4"),
+        payment(T0, "pi_e", 999, succeeded=False),
+        payment(T0, "pi_f", 5000, project_id=OTHER_PROJECT),
+    ]
+    assert set(deliver_all(inbox, clean_db, events)) == {"processed"}
+    body = reader.get(f"/api/v1/metrics/project/{PROJECT}/revenue")
+    assert body == {
+        "project_id": PROJECT,
+        "currencies": {
+            "usd": {"gross": 8900, "refunded": 2500, "net": 6400, "purchases": 3},
+            "eur": {"gross": 3000, "refunded": 0, "net": 3000, "purchases": 1},
+        },
+    }
+    for totals in body["currencies"].values():
+        assert all(type(value) is int for value in totals.values())
+    other = Reader(reader.client, api_key(settings, OTHER_PROJECT))
+    assert other.get(f"/api/v1/metrics/project/{OTHER_PROJECT}/revenue")["currencies"] == {
+        "usd": {"gross": 5000, "refunded": 0, "net": 5000, "purchases": 1}
+    }
