@@ -9,7 +9,7 @@ the 2017 API shape (items with `plan`, no `price`), each once, never retried; ne
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -57,8 +57,8 @@ class ReadApi:
             current = self.entitlements()
             return (current,) if condition(current) else None  # an empty map is an answer too
 
-        (entitlements,) = wait_until(met, DEADLINE_S, what, 0.2, self.service.worker)  # type: ignore[misc]
-        return entitlements
+        found = wait_until(met, DEADLINE_S, what, 0.2, self.service.worker)
+        return cast(tuple[dict[str, Any]], found)[0]
 
 
 def _events(service: Service) -> list[dict[str, Any]]:
@@ -155,12 +155,13 @@ def test_localstripe_subscription_and_payment_intent_drive_entitlements(
         "invoice.payment_succeeded",
         "payment_intent.succeeded",
     }
-    events = wait_until(
+    found = wait_until(
         lambda: (evs := _events(service)) and handled <= {e["type"] for e in evs} and evs,
         DEADLINE_S,
         "localstripe's events to be stored",
         0.2,
     )
+    events = cast(list[dict[str, Any]], found)
     assert [e for e in events if e["status"] == "failed"] == []
     assert {e["status"] for e in events if e["type"] in handled} == {"processed"}
 
