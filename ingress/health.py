@@ -23,7 +23,10 @@ async def ready(request: Request) -> JSONResponse:
         "redis": await _check(ctx.redis.ping()),
     }
     failed = [name for name, ok in checks.items() if not ok]
-    body = {"status": "ready" if not failed else "unavailable", "checks": checks}
+    body: dict[str, object] = {
+        "status": "ready" if not failed else "unavailable",
+        "checks": checks,
+    }
     if failed:
         body["failed"] = failed
     return JSONResponse(body, status_code=503 if failed else 200)

@@ -50,10 +50,12 @@ def encode(entitlements: dict[str, Any]) -> str:
     return json.dumps(entitlements, separators=(",", ":"), sort_keys=True)
 
 
-def fresh_entry(entry: bytes | None, dirty: bytes | None) -> dict[str, Any] | None:
+def fresh_entry(entry: bytes | str | None, dirty: bytes | str | None) -> dict[str, Any] | None:
     """The cached entitlements, or None when missing or older than a pending recompute."""
     if entry is None:
         return None
+    if isinstance(entry, str):
+        entry = entry.encode()
     version, _, body = entry.partition(b"|")
     if dirty is not None and int(dirty) > int(version):
         return None

@@ -16,7 +16,7 @@ log = structlog.get_logger("workers.scheduler")
 class PeriodicJob:
     name: str
     every_s: float
-    send: Callable[[], None]
+    send: Callable[[], object]
     next_at: float = 0.0
 
 

@@ -45,6 +45,8 @@ def createdb(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
     url = make_url(load_settings().sync_database_url)
+    if not url.database:
+        raise SettingsError("DATABASE_URL names no database (…:5432/<name>)")
     admin = url.set(drivername="postgresql", database="postgres")
     conninfo = admin.render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:

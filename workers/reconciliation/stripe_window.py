@@ -28,7 +28,7 @@ def fetch_window(
 ) -> StripeWindow:
     """Events, subscriptions (any status) and PaymentIntents (with their latest charge) created
     since `since` (unix seconds); `progress(kind, count)` is told as pages arrive."""
-    created = {"gte": since}
+    created: Any = {"gte": since}
     return StripeWindow(
         events=_all(
             client.v1.events.list({"created": created, "limit": PAGE_SIZE}), "events", progress
