@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from shared import inbox_admin
@@ -61,8 +62,16 @@ def events_retry(args: argparse.Namespace) -> int:
 
     event_ids = with_connection(mark)
     broker = create_broker(load_settings())
-    for event_id in event_ids:
-        enqueue_event(broker, event_id)
+    try:
+        for event_id in event_ids:
+            enqueue_event(broker, event_id)
+    except Exception as exc:  # marked `received`: the relay sends them once Redis answers
+        print(
+            f"marked {len(event_ids)} event(s) for retry, but the queue is unavailable ({exc}); "
+            "the scheduler's relay will enqueue them within minutes of Redis coming back",
+            file=sys.stderr,
+        )
+        return 1
     print(f"requeued {len(event_ids)} event(s)")
     return 0
 
