@@ -177,6 +177,7 @@ def entitled_users(engine: Engine) -> list[tuple[str, str]]:
 def cached_entitlements(client: redis.Redis, user_id: str, project_id: str = PROJECT) -> Any:
     """The cache entry as a reader would serve it, None when missing or stale."""
     raw = client.get(entry_key(project_id, user_id))
+    assert raw is None or isinstance(raw, bytes)
     return fresh_entry(raw, None)
 
 

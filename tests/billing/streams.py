@@ -116,18 +116,18 @@ def subscription_journey(draw: st.DrawFn, user: User, expected: dict[str, Any]) 
         steps.append(Planned(f"cs:{sub_id}", session))
 
     def snapshot(event_type: str, previous: str | None) -> None:
-        state = dict(status=status, period_end=period_end, cancel=cancel)
+        snap_status, snap_end, snap_cancel = status, period_end, cancel  # as of this step
 
         def build(created: int) -> Json:
             obj = se.subscription(
                 sub_id,
                 customer=user.customer,
-                status=state["status"],
+                status=snap_status,
                 products=list(products),
-                period_end=state["period_end"],
+                period_end=snap_end,
                 created=T0 - 86_400,
                 metadata=metadata,
-                cancel_at_period_end=state["cancel"],
+                cancel_at_period_end=snap_cancel,
                 shape=user.shape,
             )
             return user.wrap(event_type, obj, created)

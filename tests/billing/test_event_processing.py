@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
 from shared.cli.main import main as billing
 from shared.settings import Settings
@@ -41,6 +42,7 @@ from tests.billing.helpers import (
     subscription_row,
     table_rows,
 )
+from tests.support.envelopes import post_event
 from tests.support.processes import wait_until
 from workers.handlers import HANDLERS
 from workers.inbox import Inbox
@@ -259,7 +261,7 @@ def test_subscription_event_stores_its_snapshot(
     assert entitlements_of(clean_db, "u1") == expected
 
 
-@pytest.mark.parametrize("shape", ["new", "old"])
+@pytest.mark.parametrize("shape", se.SHAPES)
 @pytest.mark.parametrize("paid", [True, False], ids=["payment_succeeded", "payment_failed"])
 def test_invoice_event_records_the_payment_outcome_and_leaves_the_status(
     inbox: Inbox, clean_db: Engine, project: str, paid: bool, shape: str
@@ -742,6 +744,19 @@ def test_malformed_handled_event_ends_failed_saying_what_was_wrong(
     assert reason in stored["error_message"]
     for table in ("customers", "subscriptions", "purchases", "subscription_payments"):
         assert rows(clean_db, f"SELECT * FROM {table}") == [], table
+
+
+@pytest.mark.parametrize(("event", "reason"), MALFORMED_EVENTS[:3])
+def test_signed_malformed_event_through_the_webhook_ends_failed(
+    inbox: Inbox, clean_db: Engine, ingress: TestClient, event: Json, reason: str
+) -> None:
+    """The whole path: accepted (the envelope is valid, the signature right), then failed."""
+    response = post_event(ingress, se.to_body(event))
+    assert response.status_code == 200, response.text
+    assert inbox.process(event["id"]) == "failed"
+    stored = event_status(clean_db, event["id"])
+    assert (stored["status"], stored["attempts"]) == ("failed", 1)
+    assert reason in stored["error_message"]
 
 
 def test_a_malformed_event_does_not_stop_the_next_one(

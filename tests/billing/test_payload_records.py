@@ -158,7 +158,7 @@ def invoice_event(event_type: str, shape: str, **overrides: Any) -> Json:
     return wrap(event_type, se.invoice("in_1", **args), shape)
 
 
-@pytest.mark.parametrize("shape", ["new", "old"])
+@pytest.mark.parametrize("shape", se.SHAPES)
 @pytest.mark.parametrize(
     ("event_type", "outcome"),
     [("invoice.payment_succeeded", "paid"), ("invoice.payment_failed", "failed")],
@@ -172,7 +172,7 @@ def test_invoice_outcome_reads_both_payload_shapes(
     assert record.outcome == outcome
     assert record.occurred_at == at(T0) and record.created == T0
     # A PaymentIntent is named by the invoice only before 2025-03-31.
-    assert record.payment_intent_id == ("pi_inv_1" if shape == "old" else None)
+    assert record.payment_intent_id == (None if shape == "new" else "pi_inv_1")
 
 
 def test_new_shape_invoice_names_its_subscription_only_under_parent() -> None:
@@ -182,7 +182,7 @@ def test_new_shape_invoice_names_its_subscription_only_under_parent() -> None:
     assert invoice_outcome(event).subscription_id == "sub_1"
 
 
-@pytest.mark.parametrize("shape", ["new", "old"])
+@pytest.mark.parametrize("shape", se.SHAPES)
 def test_one_off_invoice_has_no_subscription(shape: str) -> None:
     record = invoice_outcome(
         invoice_event("invoice.payment_succeeded", shape, subscription_id=None)
