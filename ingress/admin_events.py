@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import structlog
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-
-import structlog
 
 from ingress.auth import authorize_admin
 from ingress.context import IngressContext

@@ -69,10 +69,14 @@ async def _days_back(request: Request, default: int) -> int | Response:
     try:
         body = json.loads(raw)
     except ValueError:
-        return json_error(400, "body must be JSON: {\"days_back\": n}")
+        return json_error(400, 'body must be JSON: {"days_back": n}')
     if not isinstance(body, dict):
         return json_error(400, "body must be a JSON object")
     days_back = body.get("days_back", default)
-    if not isinstance(days_back, int) or isinstance(days_back, bool) or not 1 <= days_back <= MAX_DAYS_BACK:
+    if (
+        not isinstance(days_back, int)
+        or isinstance(days_back, bool)
+        or not 1 <= days_back <= MAX_DAYS_BACK
+    ):
         return json_error(400, f"days_back must be an integer from 1 to {MAX_DAYS_BACK}")
     return days_back

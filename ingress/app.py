@@ -12,8 +12,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ingress import admin_events, admin_reconciliation, health, openapi, webhook
-from ingress.read_api import entitlements, metrics
 from ingress.context import IngressContext
+from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool
 from shared.log_setup import configure_logging
@@ -39,9 +39,7 @@ def routes() -> list[Route]:
             "/api/v1/entitlements/project/{project_id}/user/{user_id}",
             entitlements.get_user_entitlements,
         ),
-        Route(
-            "/api/v1/metrics/project/{project_id}/subscriptions", metrics.subscription_metrics
-        ),
+        Route("/api/v1/metrics/project/{project_id}/subscriptions", metrics.subscription_metrics),
         Route("/api/v1/metrics/project/{project_id}/revenue", metrics.revenue_metrics),
         Route(
             "/api/v1/admin/reconciliation",

@@ -71,7 +71,9 @@ async def mark_for_retry(conn: asyncpg.Pool | asyncpg.Connection, event_id: str)
     )
     if row is None:
         current = await get_event(conn, event_id)
-        raise EventNotRetryable(f"event {event_id} is {current['status']}; only failed or received events are retried")
+        raise EventNotRetryable(
+            f"event {event_id} is {current['status']}; only failed or received events are retried"
+        )
     return row["id"]
 
 

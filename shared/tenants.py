@@ -101,7 +101,9 @@ async def revoke_app(conn: asyncpg.Connection, app_id: str) -> AppRecord:
     return _app(row)
 
 
-async def find_app_by_key(conn: asyncpg.Pool | asyncpg.Connection, key: str) -> asyncpg.Record | None:
+async def find_app_by_key(
+    conn: asyncpg.Pool | asyncpg.Connection, key: str
+) -> asyncpg.Record | None:
     """Look an app up by its key's hash; the stored hash is the only copy there is."""
     return await conn.fetchrow(
         "SELECT id, project_id, active, key_hash FROM apps WHERE key_hash = $1", hash_api_key(key)

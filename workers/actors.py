@@ -1,4 +1,4 @@
-"""Thin Dramatiq actors: each unpacks a message and calls one function given by the composition root.
+"""Thin Dramatiq actors: each unpacks a message and calls one function it was given.
 
 Retries, backoff and time limits are Dramatiq middleware (shared/queue.py), not code here.
 """

@@ -41,6 +41,9 @@ def build_worker_parts(settings: Settings) -> WorkerParts:
     lookup = partial(product_of_checkout_session, stripe_client) if stripe_client else None
     handlers = bind_handlers(HandlerDeps(product_of_session=lookup))
     inbox = Inbox(
-        engine=engine, handlers=handlers, recompute=refresher.recompute, after_commit=refresher.store
+        engine=engine,
+        handlers=handlers,
+        recompute=refresher.recompute,
+        after_commit=refresher.store,
     )
     return WorkerParts(settings, engine, broker, stripe_client, refresher, handlers, inbox)

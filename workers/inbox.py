@@ -80,7 +80,9 @@ class Inbox:
                 touched = handler(tx, row.payload)
                 recomputed = self.recompute(tx, touched) if touched else None
         except PERMANENT_ERRORS as exc:
-            self._stamp(tx, event_id, EventStatus.FAILED, error=f"malformed event: {_describe(exc)}")
+            self._stamp(
+                tx, event_id, EventStatus.FAILED, error=f"malformed event: {_describe(exc)}"
+            )
             bound.error("event.malformed", error=str(exc))
             return EventStatus.FAILED.value, None
         self._stamp(tx, event_id, EventStatus.PROCESSED)

@@ -20,7 +20,9 @@ broker = parts.broker
 declare_event_actors(broker, parts.inbox)
 declare_relay_actor(
     broker,
-    partial(relay_stranded_events, parts.engine, partial(enqueue_event, broker), settings.relay_after_s),
+    partial(
+        relay_stranded_events, parts.engine, partial(enqueue_event, broker), settings.relay_after_s
+    ),
 )
 declare_reconciliation_actor(
     broker,

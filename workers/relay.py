@@ -34,14 +34,13 @@ STAMP = text(
 )
 
 
-def relay_stranded_events(
-    engine: Engine, enqueue: Callable[[str], None], base_s: int
-) -> int:
+def relay_stranded_events(engine: Engine, enqueue: Callable[[str], None], base_s: int) -> int:
     """Enqueue stranded events; a failed enqueue rolls the stamps back for the next pass."""
     with engine.begin() as tx:
         ids = list(
-            tx.execute(STRANDED, {"base_s": base_s, "max_s": MAX_BACKOFF_S, "batch": BATCH})
-            .scalars()
+            tx.execute(
+                STRANDED, {"base_s": base_s, "max_s": MAX_BACKOFF_S, "batch": BATCH}
+            ).scalars()
         )
         if not ids:
             return 0

@@ -1,4 +1,7 @@
-"""GET /api/v1/entitlements/project/{project_id}/user/{user_id}: Redis first, PostgreSQL on a miss."""
+"""GET /api/v1/entitlements/project/{project_id}/user/{user_id}.
+
+Served from Redis, filled from PostgreSQL on a miss.
+"""
 
 from __future__ import annotations
 

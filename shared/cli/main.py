@@ -14,7 +14,8 @@ from shared.tenants import TenantError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="billing",
-        description="Stripe billing service: webhook ingress, workers, scheduler and operator tools. "
+        description="Stripe billing service: webhook ingress, workers, scheduler and operator "
+        "tools. "
         "Configuration comes from the environment (DATABASE_URL, REDIS_URL, "
         "STRIPE_WEBHOOK_SECRET, ...; see README).",
     )

@@ -93,8 +93,14 @@ def serve(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     load_settings()  # a bad variable stops here, with its name, before any process forks
     argv = [
-        sys.executable, "-m", "dramatiq", "workers.main",
-        "--processes", str(args.processes), "--threads", str(args.threads),
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.main",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
         "--skip-logging",
     ]
     os.execv(sys.executable, argv)
@@ -113,7 +119,10 @@ def dev(args: argparse.Namespace) -> int:
     env.setdefault("LOG_FORMAT", "console")
     if not env.get("STRIPE_WEBHOOK_SECRET"):
         env["STRIPE_WEBHOOK_SECRET"] = "whsec_" + secrets.token_hex(24)
-        print(f"STRIPE_WEBHOOK_SECRET not set; generated for this run:\n  {env['STRIPE_WEBHOOK_SECRET']}")
+        print(
+            "STRIPE_WEBHOOK_SECRET not set; generated for this run:\n  "
+            + env["STRIPE_WEBHOOK_SECRET"]
+        )
     billing = [sys.executable, "-m", "shared.cli.main"]
     procs = [
         subprocess.Popen([*billing, "serve", "--port", str(args.port)], env=env),

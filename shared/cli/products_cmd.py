@@ -51,13 +51,24 @@ def products_map(args: argparse.Namespace) -> int:
     engine = create_sync_engine(settings, pool_size=1)
     refresher = EntitlementRefresher(redis.Redis.from_url(settings.redis_url))
     with engine.begin() as tx:
-        if tx.execute(text("SELECT 1 FROM projects WHERE id = :p"), {"p": args.project}).first() is None:
-            raise TenantError(f"no project {args.project!r}; create it with `billing projects create`")
-        tx.execute(INSERT_MAPPING, {"p": args.project, "product": args.product, "key": args.entitlement})
-        owners = [Owner(r.project_id, r.user_id) for r in tx.execute(PROJECT_USERS, {"p": args.project})]
+        if (
+            tx.execute(text("SELECT 1 FROM projects WHERE id = :p"), {"p": args.project}).first()
+            is None
+        ):
+            raise TenantError(
+                f"no project {args.project!r}; create it with `billing projects create`"
+            )
+        tx.execute(
+            INSERT_MAPPING, {"p": args.project, "product": args.product, "key": args.entitlement}
+        )
+        owners = [
+            Owner(r.project_id, r.user_id) for r in tx.execute(PROJECT_USERS, {"p": args.project})
+        ]
         recomputed = refresher.recompute(tx, owners)
     refresher.store(recomputed)
     engine.dispose()
-    print(f"product {args.product} grants {args.entitlement!r} in project {args.project}; "
-          f"recomputed {len(owners)} user(s)")
+    print(
+        f"product {args.product} grants {args.entitlement!r} in project {args.project}; "
+        f"recomputed {len(owners)} user(s)"
+    )
     return 0

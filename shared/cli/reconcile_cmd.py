@@ -20,7 +20,9 @@ def register(commands: Any) -> None:
         "summary. Exit status 0 when the run finished, 1 when it failed.",
     )
     p.add_argument(
-        "--days-back", type=int, default=None,
+        "--days-back",
+        type=int,
+        default=None,
         help="look-back window in days (default: RECONCILIATION_DAYS_BACK, 7)",
     )
     p.set_defaults(run=reconcile)
@@ -65,9 +67,9 @@ def reconcile(args: argparse.Namespace) -> int:
     assert run_id is not None
     print(f"reconciliation {run_id}: last {days_back} day(s)")
     progress = ProgressReporter(sys.stdout)
-    Reconciler(
-        parts.engine, parts.stripe_client, parts.inbox, parts.handlers, parts.refresher
-    ).run(run_id, days_back, progress)
+    Reconciler(parts.engine, parts.stripe_client, parts.inbox, parts.handlers, parts.refresher).run(
+        run_id, days_back, progress
+    )
     progress.done()
     row = load_run(parts.engine, run_id)
     assert row is not None

@@ -62,7 +62,10 @@ def projects_list(args: argparse.Namespace) -> int:
     rows = with_connection(tenants.list_projects)
     print(f"{'ID':<24} {'NAME':<24} {'APPS':>4}  CREATED")
     for row in rows:
-        print(f"{row['id']:<24} {row['name']:<24} {row['active_apps']:>4}  {row['created_at']:%Y-%m-%d %H:%M}")
+        print(
+            f"{row['id']:<24} {row['name']:<24} {row['active_apps']:>4}  "
+            f"{row['created_at']:%Y-%m-%d %H:%M}"
+        )
     return 0
 
 
@@ -79,7 +82,10 @@ def apps_list(args: argparse.Namespace) -> int:
     print(f"{'ID':<22} {'NAME':<20} {'KEY':<12} {'STATUS':<8} CREATED")
     for app in apps:
         status = "active" if app.active else "revoked"
-        print(f"{app.id:<22} {app.name:<20} {app.key_prefix + '…':<12} {status:<8} {app.created_at:%Y-%m-%d %H:%M}")
+        print(
+            f"{app.id:<22} {app.name:<20} {app.key_prefix + '…':<12} {status:<8} "
+            f"{app.created_at:%Y-%m-%d %H:%M}"
+        )
     return 0
 
 

@@ -1,4 +1,7 @@
-"""Tables of the service. Alembic migrations are checked against these (tests/db/test_migrations.py)."""
+"""Tables of the service.
+
+Alembic migrations are checked against these (tests/db/test_migrations.py).
+"""
 
 from __future__ import annotations
 
@@ -176,7 +179,9 @@ class Purchase(Base):
     )
     currency: Mapped[str | None] = mapped_column(Text)
     payment_status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
-    payment_created: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    payment_created: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
     status: Mapped[str] = mapped_column(
         Text,
         Computed(
@@ -247,8 +252,12 @@ class ReconciliationRun(Base):
     trigger: Mapped[str] = mapped_column(Text, nullable=False)
     days_back: Mapped[int] = mapped_column(Integer, nullable=False)
     scheduled_for: Mapped[date | None] = mapped_column(Date, unique=True)
-    subscriptions_checked: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    purchases_checked: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    subscriptions_checked: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0")
+    )
+    purchases_checked: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0")
+    )
     events_replayed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     drift_detected: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     corrected: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))

@@ -113,7 +113,8 @@ def measure(
     rate = count / elapsed
     p50, p99 = (quantiles(latencies, n=100)[i] * 1000 for i in (49, 98))
     print(
-        f"{name:<10} {rate:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   ({count} requests, {conns} connections)"
+        f"{name:<10} {rate:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "
+        f"({count} requests, {conns} connections)"
     )
     return rate
 

@@ -36,9 +36,7 @@ PURCHASES = text(
           AND (o.names_user OR o.checkout_session_id IS NOT NULL) AND o.invoice_id IS NULL
           AND o.status IN ('succeeded', 'partially_refunded') AND o.product_id IS NOT NULL"""
 )
-MAPPING = text(
-    "SELECT product_id, entitlement_key FROM product_entitlements WHERE project_id = :p"
-)
+MAPPING = text("SELECT product_id, entitlement_key FROM product_entitlements WHERE project_id = :p")
 CLEAR = text("DELETE FROM entitlements WHERE project_id = :p AND user_id = :u")
 INSERT = text(
     """INSERT INTO entitlements
@@ -61,7 +59,10 @@ def recompute_entitlements(tx: Connection, owner: Owner) -> tuple[int, dict[str,
             ActiveSubscription(row.id, row.status, tuple(row.product_ids), row.current_period_end)
             for row in tx.execute(SUBSCRIPTIONS, params)
         ],
-        [ActivePurchase(row.payment_intent_id, row.product_id) for row in tx.execute(PURCHASES, params)],
+        [
+            ActivePurchase(row.payment_intent_id, row.product_id)
+            for row in tx.execute(PURCHASES, params)
+        ],
         _mapping(tx, owner.project_id),
     )
     tx.execute(CLEAR, params)
@@ -94,4 +95,3 @@ def _row(owner: Owner, key: str, grant: Grant) -> dict[str, object]:
         "product_id": grant.product_id,
         "expires_at": grant.expires_at.astimezone(UTC) if grant.expires_at else None,
     }
-

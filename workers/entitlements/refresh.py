@@ -41,7 +41,7 @@ class EntitlementRefresher:
         return results
 
     def store(self, results: Recomputed) -> None:
-        """After commit. If this fails the dirty mark sends readers to PostgreSQL until it expires."""
+        """After commit. If this fails, the dirty mark sends readers to PostgreSQL."""
         for owner, (version, grants) in results.items():
             self._store(
                 keys=[entry_key(*owner), dirty_key(*owner)],

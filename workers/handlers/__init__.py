@@ -44,5 +44,7 @@ def bind_handlers(deps: HandlerDeps) -> dict[str, Handler]:
     }
 
 
-def _call(handler: HandlerFn, tx: Connection, event: dict[str, Any], deps: HandlerDeps) -> set[Owner]:
+def _call(
+    handler: HandlerFn, tx: Connection, event: dict[str, Any], deps: HandlerDeps
+) -> set[Owner]:
     return handler(tx, event, deps)

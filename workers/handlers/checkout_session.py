@@ -30,7 +30,7 @@ PAYMENT_STATUS = {"paid": "succeeded", "no_payment_required": "succeeded", "unpa
 
 
 def session_owner(obj: dict[str, Any]) -> ClaimedOwner | None:
-    """metadata project_id/user_id; client_reference_id stands for user_id when metadata has none."""
+    """metadata project_id/user_id; client_reference_id stands for a missing user_id."""
     return claimed_owner(obj, fallback_user_id=optional_str(obj, "client_reference_id"))
 
 

@@ -26,7 +26,10 @@ from workers.state.customers import (
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import PurchaseFacts
 
-STATUS_OF_TYPE = {"payment_intent.succeeded": "succeeded", "payment_intent.payment_failed": "failed"}
+STATUS_OF_TYPE = {
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "failed",
+}
 
 
 def payment_intent_facts(event: dict[str, Any]) -> PurchaseFacts:

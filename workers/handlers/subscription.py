@@ -67,9 +67,9 @@ def _products(obj: dict[str, Any], items: list[dict[str, Any]]) -> tuple[str, ..
     products: list[str] = []
     sources = [item.get("price") or item.get("plan") for item in items] or [obj.get("plan")]
     for source in sources:
-        if isinstance(source, dict) and (product := id_of(source, "product")):
-            if product not in products:
-                products.append(product)
+        product = id_of(source, "product") if isinstance(source, dict) else None
+        if product and product not in products:
+            products.append(product)
     return tuple(products)
 
 
@@ -79,7 +79,5 @@ def apply_subscription_event(
     snapshot = subscription_snapshot(event)
     owner = resolve_owner(tx, snapshot.owner, snapshot.id)
     touched = link_customer(tx, snapshot.customer_id, owner, snapshot.created)
-    apply_subscription_snapshot(
-        tx, snapshot, owner, unattributed_project(snapshot.owner, owner)
-    )
+    apply_subscription_snapshot(tx, snapshot, owner, unattributed_project(snapshot.owner, owner))
     return touched | owners_of(tx, "subscriptions", snapshot.id)

@@ -43,8 +43,13 @@ class DailyReconciliation:
         try:
             self.send(run_id, self.days_back)
         except Exception as exc:
-            finish_run(self.engine, run_id, RunCounters(errors=1), RunStatus.FAILED,
-                       f"could not enqueue the run: {exc}")
+            finish_run(
+                self.engine,
+                run_id,
+                RunCounters(errors=1),
+                RunStatus.FAILED,
+                f"could not enqueue the run: {exc}",
+            )
             log.error("reconciliation.enqueue_failed", run_id=run_id, error=str(exc))
             return None
         log.info("reconciliation.scheduled", run_id=run_id, days_back=self.days_back)

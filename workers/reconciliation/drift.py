@@ -76,7 +76,9 @@ def purchase_events(pi: Json, observed_at: int) -> list[Json]:
         events.append(_event(event_type, plain, observed_at))
     charge = pi.get("latest_charge")
     if isinstance(charge, dict) and refunded_of(pi) > 0:
-        events.append(_event("charge.refunded", {**charge, "payment_intent": pi["id"]}, observed_at))
+        events.append(
+            _event("charge.refunded", {**charge, "payment_intent": pi["id"]}, observed_at)
+        )
     return events
 
 

@@ -105,13 +105,17 @@ class Reconciler:
                 if new is None:
                     continue
                 counters.events_replayed += 1
-                log.info("reconciliation.event_replayed", event_id=event["id"], event_type=event["type"])
+                log.info(
+                    "reconciliation.event_replayed", event_id=event["id"], event_type=event["type"]
+                )
                 self.inbox.process(event["id"])
             except Exception as exc:
                 counters.errors += 1
                 log.error("reconciliation.replay_failed", event_id=event.get("id"), error=str(exc))
 
-    def _check_subscriptions(self, subs: list[Json], counters: RunCounters, observed_at: int) -> None:
+    def _check_subscriptions(
+        self, subs: list[Json], counters: RunCounters, observed_at: int
+    ) -> None:
         local = self._local(LOCAL_SUBSCRIPTIONS, [s["id"] for s in subs])
         for sub in subs:
             counters.subscriptions_checked += 1
@@ -120,8 +124,13 @@ class Reconciler:
             if not subscription_differs(sub, mine, observed_at):
                 continue
             counters.drift_detected += 1
-            log.info("reconciliation.drift", object_id=sub["id"], kind="subscription",
-                     local_status=mine.status if mine else None, stripe_status=sub.get("status"))
+            log.info(
+                "reconciliation.drift",
+                object_id=sub["id"],
+                kind="subscription",
+                local_status=mine.status if mine else None,
+                stripe_status=sub.get("status"),
+            )
             self._correct([subscription_event(sub, observed_at)], counters)
 
     def _check_purchases(self, pis: list[Json], counters: RunCounters, observed_at: int) -> None:
@@ -135,8 +144,13 @@ class Reconciler:
             if not purchase_differs(pi, mine):
                 continue
             counters.drift_detected += 1
-            log.info("reconciliation.drift", object_id=pi["id"], kind="purchase",
-                     local_status=mine.payment_status if mine else None, stripe_status=pi.get("status"))
+            log.info(
+                "reconciliation.drift",
+                object_id=pi["id"],
+                kind="purchase",
+                local_status=mine.payment_status if mine else None,
+                stripe_status=pi.get("status"),
+            )
             self._correct(purchase_events(pi, observed_at), counters)
 
     def _correct(self, events: list[Json], counters: RunCounters) -> None:

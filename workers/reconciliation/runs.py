@@ -57,13 +57,16 @@ def finish_run(
 ) -> None:
     with engine.begin() as tx:
         tx.execute(
-            FINISH, {"id": run_id, "status": status.value, "error_message": error, **asdict(counters)}
+            FINISH,
+            {"id": run_id, "status": status.value, "error_message": error, **asdict(counters)},
         )
 
 
 def load_run(engine: Engine, run_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT * FROM reconciliation_runs WHERE id = :id"), {"id": run_id}
-        ).mappings().first()
+        row = (
+            conn.execute(text("SELECT * FROM reconciliation_runs WHERE id = :id"), {"id": run_id})
+            .mappings()
+            .first()
+        )
     return dict(row) if row is not None else None

@@ -17,9 +17,7 @@ from workers.state.records import ClaimedOwner
 log = structlog.get_logger("workers.ownership")
 
 OWNER_OF = {
-    table: text(
-        f"SELECT {OWNER_COLUMNS} FROM {table} o {JOIN_CUSTOMER} WHERE o.{key} = :id"
-    )
+    table: text(f"SELECT {OWNER_COLUMNS} FROM {table} o {JOIN_CUSTOMER} WHERE o.{key} = :id")
     for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
 }
 
@@ -32,9 +30,7 @@ def resolve_owner(tx: Connection, claimed: ClaimedOwner | None, object_id: str) 
         text("SELECT 1 FROM projects WHERE id = :id"), {"id": claimed.project_id}
     ).first()
     if exists is None:
-        log.warning(
-            "owner.unknown_project", project_id=claimed.project_id, object_id=object_id
-        )
+        log.warning("owner.unknown_project", project_id=claimed.project_id, object_id=object_id)
         return None
     return Owner(claimed.project_id, claimed.user_id)
 
@@ -60,7 +56,9 @@ def hold_customer(tx: Connection, customer_id: str | None) -> None:
     tx.execute(text("SELECT 1 FROM customers WHERE id = :id FOR SHARE"), {"id": customer_id})
 
 
-def link_customer(tx: Connection, customer_id: str | None, owner: Owner | None, created: int) -> set[Owner]:
+def link_customer(
+    tx: Connection, customer_id: str | None, owner: Owner | None, created: int
+) -> set[Owner]:
     """Link a customer to the owner it was first seen with (earliest event wins, so the result
     does not depend on delivery order). Returns the owners whose records changed hands."""
     if customer_id is None or owner is None:

@@ -13,10 +13,10 @@ from workers.state.records import InvoiceOutcome, SubscriptionSnapshot
 UPSERT_SNAPSHOT = text(
     """
     INSERT INTO subscriptions AS s
-        (id, customer_id, project_id, user_id, unattributed_project_id, status, status_rank, product_ids,
-         current_period_end, cancel_at_period_end, currency, deleted, snapshot_created)
-    VALUES (:id, :customer_id, :project_id, :user_id, :unattributed, :status, :status_rank, :product_ids,
-            :current_period_end, :cancel_at_period_end, :currency, :deleted, :created)
+        (id, customer_id, project_id, user_id, unattributed_project_id, status, status_rank,
+         product_ids, current_period_end, cancel_at_period_end, currency, deleted, snapshot_created)
+    VALUES (:id, :customer_id, :project_id, :user_id, :unattributed, :status, :status_rank,
+            :product_ids, :current_period_end, :cancel_at_period_end, :currency, :deleted, :created)
     ON CONFLICT (id) DO UPDATE SET
         status = excluded.status,
         status_rank = excluded.status_rank,
