@@ -11,19 +11,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from shared.db.models import EventStatus, RunStatus
+from shared.reconciliation_runs import SUMMARY_COUNTERS
+from shared.tenants import PROJECT_ID_PATTERN as PROJECT_ID_RE
+
 Json = dict[str, Any]
 
-PROJECT_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$"
-EVENT_STATUSES = ["received", "processed", "skipped", "failed"]
-RUN_STATUSES = ["running", "finished", "failed"]
-SUMMARY_COUNTERS = (
-    "subscriptions_checked",
-    "purchases_checked",
-    "events_replayed",
-    "drift_detected",
-    "corrected",
-    "errors",
-)
+PROJECT_ID_PATTERN = PROJECT_ID_RE.pattern
+EVENT_STATUSES = [status.value for status in EventStatus]
+RUN_STATUSES = [status.value for status in RunStatus]
 MONEY = ("gross", "refunded", "net")
 APP_AUTH: list[Json] = [{"appBearer": []}, {"appApiKey": []}]
 ADMIN_AUTH: list[Json] = [{"adminBearer": []}]
