@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import psycopg
+import sqlalchemy.exc
+
 from shared.cli import events_cmd, processes_cmd, products_cmd, reconcile_cmd, tenants_cmd
 from shared.settings import SettingsError
 from shared.tenants import TenantError
@@ -40,6 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except (OSError, sqlalchemy.exc.OperationalError, psycopg.OperationalError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(
+            f"billing: cannot reach a store (check DATABASE_URL / REDIS_URL): {first_line}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "alembic.ini"
 def register(commands: Any) -> None:
     p = commands.add_parser("createdb", help="create the database of DATABASE_URL if missing")
     p.set_defaults(run=createdb)
-    p = commands.add_parser("migrate", help="upgrade the database schema to the newest migration")
+    p = commands.add_parser(
+        "migrate",
+        help="create the database if missing, upgrade its schema to the newest migration",
+    )
     p.add_argument("--revision", default="head", help="target revision (default: head)")
     p.set_defaults(run=migrate)
     p = commands.add_parser("serve", help="run the web process (webhooks, health, APIs)")
@@ -40,6 +43,15 @@ def register(commands: Any) -> None:
 
 
 def createdb(args: argparse.Namespace) -> int:
+    _create_database_if_missing(required=True)
+    return 0
+
+
+def _create_database_if_missing(required: bool = False) -> None:
+    """`migrate` on a fresh machine: create the database first when the role may.
+
+    Without that right (a managed database whose owner made it already) `migrate` goes on and
+    Alembic reports any real connection problem itself."""
     import psycopg
     from psycopg import sql
     from sqlalchemy.engine import make_url
@@ -49,12 +61,15 @@ def createdb(args: argparse.Namespace) -> int:
         raise SettingsError("DATABASE_URL names no database (…:5432/<name>)")
     admin = url.set(drivername="postgresql", database="postgres")
     conninfo = admin.render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
-        if exists.fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(url.database)))
-            print(f"created database {url.database}")
-    return 0
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
+            if found.fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(url.database)))
+                print(f"created database {url.database}")
+    except psycopg.Error:
+        if required:
+            raise
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -62,6 +77,7 @@ def migrate(args: argparse.Namespace) -> int:
     from alembic.config import Config
 
     settings = load_settings()
+    _create_database_if_missing()
     config = Config(str(MIGRATIONS))
     config.attributes["database_url"] = settings.sync_database_url
     command.upgrade(config, args.revision)
