@@ -6,6 +6,7 @@ Producers send messages by actor name, so the ingress never imports worker code.
 from __future__ import annotations
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Pipelines, Retries, TimeLimit
 
@@ -35,12 +36,9 @@ def create_broker(settings: Settings) -> RedisBroker:
             max_backoff=settings.event_max_backoff_ms,
         ),
     ]
-    broker = RedisBroker(
-        url=settings.redis_url,
-        middleware=middleware,
-        socket_connect_timeout=1,
-        socket_timeout=5,
-    )
+    # The client is built here: given a URL, RedisBroker would drop the socket timeouts.
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=5)
+    broker = RedisBroker(client=client, middleware=middleware)
     broker.declare_queue(EVENTS_QUEUE)
     broker.declare_queue(MAINTENANCE_QUEUE)
     dramatiq.set_broker(broker)
