@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 import psycopg
+import redis.exceptions
 import sqlalchemy.exc
 
 from shared.cli import events_cmd, processes_cmd, products_cmd, reconcile_cmd, tenants_cmd
@@ -43,7 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except (OSError, sqlalchemy.exc.OperationalError, psycopg.OperationalError) as exc:
+    except (
+        OSError,
+        sqlalchemy.exc.OperationalError,
+        psycopg.OperationalError,
+        redis.exceptions.ConnectionError,
+    ) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(
             f"billing: cannot reach a store (check DATABASE_URL / REDIS_URL): {first_line}",
