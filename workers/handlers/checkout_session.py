@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from workers.handlers.customer_link import link_customer_from_event
 from workers.handlers.deps import HandlerDeps
 from workers.handlers.fields import (
     claimed_owner,
@@ -18,7 +19,6 @@ from workers.handlers.fields import (
 )
 from workers.owners import Owner
 from workers.state.customers import (
-    link_customer,
     owners_of,
     resolve_owner,
     unattributed_project,
@@ -60,7 +60,7 @@ def apply_checkout_session_completed(
     obj = event_object(event, "checkout.session")
     created = event_created(event)
     owner = resolve_owner(tx, session_owner(obj), obj["id"])
-    touched = link_customer(tx, id_of(obj, "customer"), owner, created)
+    touched = link_customer_from_event(tx, event, id_of(obj, "customer"), owner, created)
     facts = session_purchase_facts(event)
     if facts is None:
         return touched

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from workers.handlers.customer_link import link_customer_from_event
 from workers.handlers.deps import HandlerDeps
 from workers.handlers.fields import (
     claimed_owner,
@@ -18,7 +19,6 @@ from workers.handlers.fields import (
 )
 from workers.owners import Owner
 from workers.state.customers import (
-    link_customer,
     owners_of,
     resolve_owner,
     unattributed_project,
@@ -58,6 +58,6 @@ def apply_payment_intent_event(
 ) -> set[Owner]:
     facts = payment_intent_facts(event)
     owner = resolve_owner(tx, facts.owner, facts.payment_intent_id)
-    touched = link_customer(tx, facts.customer_id, owner, facts.created)
+    touched = link_customer_from_event(tx, event, facts.customer_id, owner, facts.created)
     apply_purchase_facts(tx, facts, owner, unattributed_project(facts.owner, owner))
     return touched | owners_of(tx, "purchases", facts.payment_intent_id)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from workers.errors import MalformedEvent
+from workers.handlers.customer_link import link_customer_from_event
 from workers.handlers.deps import HandlerDeps
 from workers.handlers.fields import (
     claimed_owner,
@@ -20,7 +21,6 @@ from workers.handlers.fields import (
 )
 from workers.owners import Owner
 from workers.state.customers import (
-    link_customer,
     owners_of,
     resolve_owner,
     unattributed_project,
@@ -78,6 +78,6 @@ def apply_subscription_event(
 ) -> set[Owner]:
     snapshot = subscription_snapshot(event)
     owner = resolve_owner(tx, snapshot.owner, snapshot.id)
-    touched = link_customer(tx, snapshot.customer_id, owner, snapshot.created)
+    touched = link_customer_from_event(tx, event, snapshot.customer_id, owner, snapshot.created)
     apply_subscription_snapshot(tx, snapshot, owner, unattributed_project(snapshot.owner, owner))
     return touched | owners_of(tx, "subscriptions", snapshot.id)
