@@ -25,7 +25,6 @@ Handler = Callable[[Connection, dict[str, Any]], set[Owner]]
 # recompute runs inside the event's transaction; its result goes to after_commit once committed.
 Recompute = Callable[[Connection, Iterable[Owner]], Any]
 AfterCommit = Callable[[Any], None]
-HANDLED = (EventStatus.PROCESSED.value, EventStatus.SKIPPED.value)
 # Raised while reading a payload: the same bytes fail the same way on every retry.
 PERMANENT_ERRORS = (MalformedEvent, KeyError, TypeError, AttributeError)
 MAX_ERROR_CHARS = 2000
@@ -67,8 +66,8 @@ class Inbox:
             bound.warning("event.unknown")
             return None
         bound = bound.bind(event_type=row.type)
-        if row.status in HANDLED:
-            bound.info("event.already_handled", status=row.status)
+        if row.status != EventStatus.RECEIVED.value:  # handled, or failed until an operator retries
+            bound.info("event.not_received", status=row.status)
             return None
         handler = self.handlers.get(row.type)
         if handler is None:
@@ -104,8 +103,9 @@ class Inbox:
     def record_failure(self, event_id: str, exc: BaseException | str, final: bool) -> None:
         """Count a failed try in its own transaction; `final` once Dramatiq's retries are spent.
 
-        A try that fails stays `received` (Dramatiq redelivers it after a backoff), and its
-        enqueued_at is refreshed so the relay does not send a second copy meanwhile.
+        A try that fails stays `received` (Dramatiq redelivers it after a backoff). Its enqueue
+        stamp and count move on, so the relay's own doubling wait (RELAY_AFTER_SECONDS x 2^n)
+        stays longer than Dramatiq's (EVENT_MIN_BACKOFF_MS x 2^n) and sends no second copy.
         """
         message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
         values: dict[str, Any] = (
@@ -115,6 +115,7 @@ class Inbox:
                 "attempts": WebhookEvent.attempts + 1,
                 "error_message": message[:MAX_ERROR_CHARS],
                 "enqueued_at": func.now(),
+                "enqueue_count": WebhookEvent.enqueue_count + 1,
             }
         )
         statement = update(WebhookEvent).where(WebhookEvent.id == event_id)

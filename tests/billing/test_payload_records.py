@@ -138,8 +138,13 @@ def test_expanded_customer_and_product_objects_are_read_by_id() -> None:
 
 def test_subscription_without_owner_metadata_claims_no_owner() -> None:
     assert subscription_snapshot(sub_event(SUBSCRIPTION_TYPES[0], "new", metadata={})).owner is None
-    half = sub_event(SUBSCRIPTION_TYPES[0], "new", metadata={"project_id": PROJECT})
-    assert subscription_snapshot(half).owner is None
+
+
+def test_a_half_claim_is_kept_incomplete_so_the_customer_cannot_stand_in() -> None:
+    project_only = sub_event(SUBSCRIPTION_TYPES[0], "new", metadata={"project_id": PROJECT})
+    assert subscription_snapshot(project_only).owner == ClaimedOwner(PROJECT, "")
+    user_only = sub_event(SUBSCRIPTION_TYPES[0], "new", metadata={"user_id": "u1"})
+    assert subscription_snapshot(user_only).owner == ClaimedOwner("", "u1")
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -244,11 +249,11 @@ def test_new_shape_payment_intent_of_an_invoice_has_no_owner_and_no_invoice() ->
     assert (facts.invoice_id, facts.owner, facts.names_user) == (None, None, False)
 
 
-def test_payment_intent_naming_only_a_user_is_a_purchase_source_without_owner() -> None:
+def test_payment_intent_naming_only_a_user_is_a_purchase_of_that_user() -> None:
     facts = payment_intent_facts(
         pi_event("payment_intent.succeeded", "new", metadata={"user_id": "u1"})
     )
-    assert facts.names_user is True and facts.owner is None
+    assert facts.names_user is True and facts.owner == ClaimedOwner("", "u1")
 
 
 # --- refunds ---------------------------------------------------------------------------------
@@ -350,8 +355,8 @@ def test_metadata_user_id_wins_over_client_reference_id() -> None:
     assert session_owner(obj) == ClaimedOwner(PROJECT, "u1")
 
 
-def test_session_without_project_claims_no_owner() -> None:
-    assert session_owner(session(metadata={}, client_reference_id="u7")) is None
+def test_session_without_project_claims_only_its_user() -> None:
+    assert session_owner(session(metadata={}, client_reference_id="u7")) == ClaimedOwner("", "u7")
 
 
 # --- malformed payloads ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from workers.handlers.deps import HandlerDeps
 from workers.handlers.fields import event_created, event_object, id_of, optional_int, optional_str
 from workers.owners import Owner
-from workers.state.customers import hold_customer, owners_of
+from workers.state.customers import Attribution, hold_customer, owners_of
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import PurchaseFacts
 
@@ -36,5 +36,5 @@ def apply_charge_refunded(tx: Connection, event: dict[str, Any], deps: HandlerDe
     if facts is None:
         return set()
     hold_customer(tx, facts.customer_id)
-    apply_purchase_facts(tx, facts, None)
+    apply_purchase_facts(tx, facts, Attribution())
     return owners_of(tx, "purchases", facts.payment_intent_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -19,9 +20,8 @@ from workers.handlers.fields import (
 )
 from workers.owners import Owner
 from workers.state.customers import (
+    attribute,
     owners_of,
-    resolve_owner,
-    unattributed_project,
 )
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import ClaimedOwner, PurchaseFacts
@@ -59,18 +59,15 @@ def apply_checkout_session_completed(
 ) -> set[Owner]:
     obj = event_object(event, "checkout.session")
     created = event_created(event)
-    owner = resolve_owner(tx, session_owner(obj), obj["id"])
-    touched = link_customer_from_event(tx, event, id_of(obj, "customer"), owner, created)
     facts = session_purchase_facts(event)
+    if facts is not None and facts.product_id is None and deps.product_of_session is not None:
+        # Before any row lock: a slow Stripe call must not hold up this customer's other events.
+        facts = replace(facts, product_id=deps.product_of_session(obj["id"]))
+    attribution = attribute(tx, session_owner(obj), obj["id"])
+    owner = attribution.owner
+    touched = link_customer_from_event(tx, event, id_of(obj, "customer"), owner, created)
     if facts is None:
         return touched
-    if facts.product_id is None and deps.product_of_session is not None:
-        facts = _with_product(facts, deps.product_of_session(obj["id"]))
-    apply_purchase_facts(tx, facts, owner, unattributed_project(facts.owner, owner))
+    touched |= owners_of(tx, "purchases", facts.payment_intent_id)  # an owner it may lose
+    apply_purchase_facts(tx, facts, attribution)
     return touched | owners_of(tx, "purchases", facts.payment_intent_id)
-
-
-def _with_product(facts: PurchaseFacts, product_id: str | None) -> PurchaseFacts:
-    from dataclasses import replace
-
-    return replace(facts, product_id=product_id)

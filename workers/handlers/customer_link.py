@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from workers.handlers.fields import claimed_owner
 from workers.owners import Owner
-from workers.state.customers import link_customer, resolve_owner
+from workers.state.customers import attribute, link_customer
 
 
 def link_customer_from_event(
@@ -20,7 +20,7 @@ def link_customer_from_event(
     created: int,
 ) -> set[Owner]:
     if owner is None and customer_id is not None:
-        owner = resolve_owner(tx, _expanded_customer_claim(event), customer_id)
+        owner = attribute(tx, _expanded_customer_claim(event), customer_id).owner
     return link_customer(tx, customer_id, owner, created)
 
 

@@ -81,13 +81,20 @@ def metadata(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def claimed_owner(obj: dict[str, Any], fallback_user_id: str | None = None) -> ClaimedOwner | None:
-    """metadata project_id + user_id (or the fallback, a Checkout Session's client_reference_id)."""
+    """metadata project_id + user_id (or the fallback, a Checkout Session's client_reference_id).
+
+    A claim naming only one of the two is kept with the other empty: the object then belongs
+    to nobody rather than to whoever its customer belongs to."""
     meta = metadata(obj)
-    project_id = meta.get("project_id")
-    user_id = meta.get("user_id") or fallback_user_id
-    if isinstance(project_id, str) and project_id and isinstance(user_id, str) and user_id:
-        return ClaimedOwner(project_id=project_id, user_id=user_id)
-    return None
+    project_id = _text(meta.get("project_id"))
+    user_id = _text(meta.get("user_id")) or fallback_user_id
+    if project_id is None and user_id is None:
+        return None
+    return ClaimedOwner(project_id=project_id or "", user_id=user_id or "")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def timestamp(value: int | None, name: str = "timestamp") -> datetime | None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from workers.handlers.deps import HandlerDeps
 from workers.handlers.fields import event_created, event_object, id_of, timestamp
 from workers.owners import Owner
-from workers.state.customers import hold_customer, owners_of
+from workers.state.customers import Attribution, hold_customer, owners_of
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import InvoiceOutcome, PurchaseFacts
 from workers.state.subscriptions import record_invoice_outcome
@@ -58,5 +58,5 @@ def apply_invoice_event(tx: Connection, event: dict[str, Any], deps: HandlerDeps
         customer_id=outcome.customer_id,
         invoice_id=outcome.invoice_id,
     )
-    apply_purchase_facts(tx, facts, None)
+    apply_purchase_facts(tx, facts, Attribution())
     return owners_of(tx, "purchases", outcome.payment_intent_id)

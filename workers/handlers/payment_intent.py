@@ -19,9 +19,8 @@ from workers.handlers.fields import (
 )
 from workers.owners import Owner
 from workers.state.customers import (
+    attribute,
     owners_of,
-    resolve_owner,
-    unattributed_project,
 )
 from workers.state.purchases import apply_purchase_facts
 from workers.state.records import PurchaseFacts
@@ -57,7 +56,9 @@ def apply_payment_intent_event(
     tx: Connection, event: dict[str, Any], deps: HandlerDeps
 ) -> set[Owner]:
     facts = payment_intent_facts(event)
-    owner = resolve_owner(tx, facts.owner, facts.payment_intent_id)
+    attribution = attribute(tx, facts.owner, facts.payment_intent_id)
+    owner = attribution.owner
     touched = link_customer_from_event(tx, event, facts.customer_id, owner, facts.created)
-    apply_purchase_facts(tx, facts, owner, unattributed_project(facts.owner, owner))
+    touched |= owners_of(tx, "purchases", facts.payment_intent_id)  # an owner it may lose
+    apply_purchase_facts(tx, facts, attribution)
     return touched | owners_of(tx, "purchases", facts.payment_intent_id)

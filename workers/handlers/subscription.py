@@ -21,9 +21,8 @@ from workers.handlers.fields import (
 )
 from workers.owners import Owner
 from workers.state.customers import (
+    attribute,
     owners_of,
-    resolve_owner,
-    unattributed_project,
 )
 from workers.state.records import SubscriptionSnapshot
 from workers.state.subscriptions import apply_subscription_snapshot
@@ -77,7 +76,9 @@ def apply_subscription_event(
     tx: Connection, event: dict[str, Any], deps: HandlerDeps
 ) -> set[Owner]:
     snapshot = subscription_snapshot(event)
-    owner = resolve_owner(tx, snapshot.owner, snapshot.id)
+    attribution = attribute(tx, snapshot.owner, snapshot.id)
+    owner = attribution.owner
     touched = link_customer_from_event(tx, event, snapshot.customer_id, owner, snapshot.created)
-    apply_subscription_snapshot(tx, snapshot, owner, unattributed_project(snapshot.owner, owner))
+    touched |= owners_of(tx, "subscriptions", snapshot.id)  # an owner it may be about to lose
+    apply_subscription_snapshot(tx, snapshot, attribution)
     return touched | owners_of(tx, "subscriptions", snapshot.id)

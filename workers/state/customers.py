@@ -7,6 +7,8 @@ customer's link joins the owner the moment the link is written, whatever the ord
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 from sqlalchemy import Connection, text
 
@@ -22,22 +24,32 @@ OWNER_OF = {
 }
 
 
-def resolve_owner(tx: Connection, claimed: ClaimedOwner | None, object_id: str) -> Owner | None:
-    """The claimed owner if its project exists; an unknown project is logged, never attributed."""
+@dataclass(frozen=True)
+class Attribution:
+    """What an object's own metadata says about its owner, checked against the projects."""
+
+    owner: Owner | None = None  # complete, of a known project: the object's owner
+    unattributed_project_id: str | None = None  # unknown project, or no user: nobody's, ever
+    named_user_id: str | None = None  # a user but no project: its customer's project, this user
+
+
+def attribute(tx: Connection, claimed: ClaimedOwner | None, object_id: str) -> Attribution:
+    """Unknown projects and incomplete claims are logged; they are never given to the customer's
+    owner instead (that would hand one user's purchase to another)."""
     if claimed is None:
-        return None
+        return Attribution()
+    if not claimed.project_id:
+        return Attribution(named_user_id=claimed.user_id)
+    if not claimed.user_id:
+        log.warning("owner.incomplete", project_id=claimed.project_id, object_id=object_id)
+        return Attribution(unattributed_project_id=claimed.project_id)
     exists = tx.execute(
         text("SELECT 1 FROM projects WHERE id = :id"), {"id": claimed.project_id}
     ).first()
     if exists is None:
         log.warning("owner.unknown_project", project_id=claimed.project_id, object_id=object_id)
-        return None
-    return Owner(claimed.project_id, claimed.user_id)
-
-
-def unattributed_project(claimed: ClaimedOwner | None, owner: Owner | None) -> str | None:
-    """The project an object named when that project does not exist (so it stays unowned)."""
-    return claimed.project_id if claimed is not None and owner is None else None
+        return Attribution(unattributed_project_id=claimed.project_id)
+    return Attribution(owner=Owner(claimed.project_id, claimed.user_id))
 
 
 def hold_customer(tx: Connection, customer_id: str | None) -> None:
@@ -86,6 +98,46 @@ def link_customer(
     )
     log.info("customer.linked", customer_id=customer_id, project_id=owner.project_id)
     return {owner} | ({current} if current is not None else set())
+
+
+# The owner an object's metadata names: the one of its earliest event wins (ties by name), as
+# for customer links, so a later snapshot naming someone else gives the same result in any order.
+ASSIGN_OWNER = {
+    table: text(
+        f"""UPDATE {table} SET
+               project_id = CAST(:p AS text), user_id = CAST(:u AS text), owner_created = :created
+            WHERE {key} = :id AND (project_id IS NULL
+               OR (CAST(:created AS bigint), CAST(:p AS text), CAST(:u AS text))
+                  < (owner_created, project_id, user_id))"""
+    )
+    for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
+}
+MARK_CLAIM = {
+    table: text(
+        f"""UPDATE {table} SET
+               unattributed_project_id = least(unattributed_project_id, CAST(:project AS text)),
+               named_user_id = least(named_user_id, CAST(:user AS text))
+            WHERE {key} = :id"""
+    )
+    for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
+}
+
+
+def assign_object_owner(
+    tx: Connection, table: str, object_id: str, attribution: Attribution, created: int
+) -> None:
+    if (owner := attribution.owner) is not None:
+        params = {"p": owner.project_id, "u": owner.user_id, "created": created, "id": object_id}
+        tx.execute(ASSIGN_OWNER[table], params)
+    if attribution.unattributed_project_id is not None or attribution.named_user_id is not None:
+        tx.execute(
+            MARK_CLAIM[table],
+            {
+                "project": attribution.unattributed_project_id,
+                "user": attribution.named_user_id,
+                "id": object_id,
+            },
+        )
 
 
 def owners_of(tx: Connection, table: str, object_id: str) -> set[Owner]:

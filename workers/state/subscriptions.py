@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from workers.owners import Owner
+from workers.state.customers import Attribution, assign_object_owner
 from workers.state.records import InvoiceOutcome, SubscriptionSnapshot
 
 # A deletion beats any snapshot that is not one, whatever its `created` (so a deleted
 # subscription never comes back, in any delivery order); then the newest `created` wins; on a
-# tie the later lifecycle state, then the later period end. One total order: order-independent.
+# tie the later lifecycle state, then the later period end, then the content itself (so two
+# different snapshots of one second still give one answer). A total order: order-independent.
 UPSERT_SNAPSHOT = text(
     """
     INSERT INTO subscriptions AS s
-        (id, customer_id, project_id, user_id, unattributed_project_id, status, status_rank,
-         product_ids, current_period_end, cancel_at_period_end, currency, deleted, snapshot_created)
-    VALUES (:id, :customer_id, :project_id, :user_id, :unattributed, :status, :status_rank,
-            :product_ids, :current_period_end, :cancel_at_period_end, :currency, :deleted, :created)
+        (id, customer_id, status, status_rank, product_ids, current_period_end,
+         cancel_at_period_end, currency, deleted, snapshot_created)
+    VALUES (:id, :customer_id, :status, :status_rank, :product_ids, :current_period_end,
+            :cancel_at_period_end, :currency, :deleted, :created)
     ON CONFLICT (id) DO UPDATE SET
         status = excluded.status,
         status_rank = excluded.status_rank,
@@ -24,22 +25,16 @@ UPSERT_SNAPSHOT = text(
         current_period_end = excluded.current_period_end,
         cancel_at_period_end = excluded.cancel_at_period_end,
         currency = coalesce(excluded.currency, s.currency),
+        customer_id = least(s.customer_id, excluded.customer_id),
         deleted = excluded.deleted,
         snapshot_created = excluded.snapshot_created,
         updated_at = now()
     WHERE (excluded.deleted, excluded.snapshot_created, excluded.status_rank,
-           coalesce(excluded.current_period_end, 'epoch'))
-        > (s.deleted, s.snapshot_created, s.status_rank, coalesce(s.current_period_end, 'epoch'))
+           coalesce(excluded.current_period_end, 'epoch'), excluded.cancel_at_period_end,
+           excluded.product_ids)
+        > (s.deleted, s.snapshot_created, s.status_rank, coalesce(s.current_period_end, 'epoch'),
+           s.cancel_at_period_end, s.product_ids)
     """
-)
-# Owner and customer are facts of the object, not of one snapshot: fill them from any event.
-FILL_IDENTITY = text(
-    """UPDATE subscriptions SET
-           customer_id = coalesce(customer_id, :customer_id),
-           project_id = coalesce(project_id, :project_id),
-           user_id = CASE WHEN project_id IS NULL THEN :user_id ELSE user_id END,
-           unattributed_project_id = coalesce(unattributed_project_id, :unattributed)
-       WHERE id = :id AND (customer_id IS NULL OR project_id IS NULL)"""
 )
 UPSERT_PAYMENT = text(
     """
@@ -60,21 +55,14 @@ UPSERT_PAYMENT = text(
 def apply_subscription_snapshot(
     tx: Connection,
     snapshot: SubscriptionSnapshot,
-    owner: Owner | None,
-    unattributed_project_id: str | None = None,
+    attribution: Attribution,
 ) -> bool:
     """Store the snapshot if it is newer than the stored one; True when it was."""
-    identity = {
-        "id": snapshot.id,
-        "customer_id": snapshot.customer_id,
-        "project_id": owner.project_id if owner else None,
-        "user_id": owner.user_id if owner else None,
-        "unattributed": unattributed_project_id,
-    }
     result = tx.execute(
         UPSERT_SNAPSHOT,
         {
-            **identity,
+            "id": snapshot.id,
+            "customer_id": snapshot.customer_id,
             "status": snapshot.status,
             "status_rank": snapshot.status_rank,
             "product_ids": list(snapshot.product_ids),
@@ -85,7 +73,7 @@ def apply_subscription_snapshot(
             "created": snapshot.created,
         },
     )
-    tx.execute(FILL_IDENTITY, identity)
+    assign_object_owner(tx, "subscriptions", snapshot.id, attribution, snapshot.created)
     return result.rowcount > 0
 
 
