@@ -77,7 +77,16 @@ class Reconciler:
             bound.error("reconciliation.finished", status="failed", error=str(exc),
                         **self._summary(run_id))  # fmt: skip
             return counters
-        self._apply(window, counters, progress)
+        try:
+            self._apply(window, counters, progress)
+        except Exception as exc:  # each correction is its own transaction: no half-written record
+            counters.errors += 1
+            finish_run(
+                self.engine, run_id, counters, RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            )
+            bound.error("reconciliation.finished", status="failed", error=str(exc),
+                        **self._summary(run_id))  # fmt: skip
+            return counters
         finish_run(self.engine, run_id, counters, RunStatus.FINISHED, None)
         bound.info("reconciliation.finished", status="finished", **self._summary(run_id))
         return counters
@@ -88,12 +97,11 @@ class Reconciler:
         return summary_json(row) if row is not None else {}
 
     def _apply(self, window: StripeWindow, counters: RunCounters, progress: Progress) -> None:
-        observed_at = int(self.clock())
         self._replay_missed_events(window.events, counters)
         progress("replayed", counters.events_replayed)
-        self._check_subscriptions(window.subscriptions, counters, observed_at)
+        self._check_subscriptions(window.subscriptions, counters, window.subscriptions_listed_at)
         progress("subscriptions checked", counters.subscriptions_checked)
-        self._check_purchases(window.payment_intents, counters, observed_at)
+        self._check_purchases(window.payment_intents, counters, window.payment_intents_listed_at)
         progress("purchases checked", counters.purchases_checked)
 
     def _replay_missed_events(self, events: list[Json], counters: RunCounters) -> None:
@@ -131,7 +139,11 @@ class Reconciler:
                 local_status=mine.status if mine else None,
                 stripe_status=sub.get("status"),
             )
-            self._correct([subscription_event(sub, observed_at)], counters)
+            if self._correct([subscription_event(sub, observed_at)], counters):
+                now_local = self._local_subscription(sub["id"])
+                self._count_corrected(
+                    sub["id"], subscription_differs(sub, now_local, observed_at), counters
+                )
 
     def _check_purchases(self, pis: list[Json], counters: RunCounters, observed_at: int) -> None:
         local = self._local(LOCAL_PURCHASES, [p["id"] for p in pis])
@@ -151,9 +163,11 @@ class Reconciler:
                 local_status=mine.payment_status if mine else None,
                 stripe_status=pi.get("status"),
             )
-            self._correct(purchase_events(pi, observed_at), counters)
+            if self._correct(purchase_events(pi, observed_at), counters):
+                now_local = self._local_purchase(pi["id"])
+                self._count_corrected(pi["id"], purchase_differs(pi, now_local), counters)
 
-    def _correct(self, events: list[Json], counters: RunCounters) -> None:
+    def _correct(self, events: list[Json], counters: RunCounters) -> bool:
         """All events of one object in one transaction, through the ordinary handlers."""
         try:
             with self.engine.begin() as tx:
@@ -165,12 +179,28 @@ class Reconciler:
         except Exception as exc:
             counters.errors += 1
             log.error("reconciliation.correction_failed", error=str(exc))
-            return
-        counters.corrected += 1
+            return False
+        return True
+
+    def _count_corrected(self, object_id: str, still_differs: bool, counters: RunCounters) -> None:
+        """A record still different after its correction was changed by a newer event while the
+        run was listing: the newer state stays, and the next run compares again."""
+        if still_differs:
+            log.info("reconciliation.local_newer", object_id=object_id)
+        else:
+            counters.corrected += 1
 
     def _local(self, query: Any, ids: list[str]) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return {row[0]: row for row in conn.execute(query, {"ids": ids})}
+
+    def _local_subscription(self, sub_id: str) -> LocalSubscription | None:
+        row = self._local(LOCAL_SUBSCRIPTIONS, [sub_id]).get(sub_id)
+        return LocalSubscription(row.status, row.current_period_end) if row else None
+
+    def _local_purchase(self, payment_intent_id: str) -> LocalPurchase | None:
+        row = self._local(LOCAL_PURCHASES, [payment_intent_id]).get(payment_intent_id)
+        return LocalPurchase(row.payment_status, row.amount_refunded_minor) if row else None
 
 
 def _event_row(event: Json) -> dict[str, Any]:
