@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from ingress import admin_events, admin_reconciliation, health, openapi, webhook
 from ingress.context import IngressContext
+from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool
@@ -78,8 +80,12 @@ def create_app(settings: Settings) -> Starlette:
         await ctx.redis.aclose()
         ctx.broker.close()
 
+    handlers: dict[Any, Any] = {error: database_unavailable for error in DATABASE_ERRORS}
     return Starlette(
-        routes=routes(), middleware=[Middleware(RequestLogMiddleware)], lifespan=lifespan
+        routes=routes(),
+        middleware=[Middleware(RequestLogMiddleware)],
+        lifespan=lifespan,
+        exception_handlers={**handlers, Exception: internal_error},
     )
 
 

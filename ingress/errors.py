@@ -1,6 +1,16 @@
 """JSON error answers: every refusal names its reason."""
 
-from starlette.responses import JSONResponse
+import asyncio
+
+import asyncpg
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+log = structlog.get_logger("ingress.errors")
+
+# Raised by asyncpg when PostgreSQL is down, restarting or too slow.
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError)
 
 
 class WebhookRejected(Exception):
@@ -14,3 +24,14 @@ class WebhookRejected(Exception):
 
 def json_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """Any route: a store that cannot answer is a 503 with a JSON reason, so clients retry."""
+    log.error("request.database_unavailable", path=request.url.path, error=str(exc))
+    return json_error(503, "database unavailable; retry later")
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("request.failed", path=request.url.path)
+    return json_error(500, "internal error")

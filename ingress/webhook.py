@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import structlog
 from starlette.concurrency import run_in_threadpool
@@ -13,14 +11,12 @@ from starlette.responses import JSONResponse, Response
 from ingress.body import read_body_capped
 from ingress.context import IngressContext
 from ingress.envelope import parse_event_envelope
-from ingress.errors import WebhookRejected, json_error
+from ingress.errors import DATABASE_ERRORS, WebhookRejected, json_error
 from ingress.inbox_writer import store_event
 from ingress.signature import verify_stripe_signature
 from shared.queue import enqueue_event
 
 log = structlog.get_logger("ingress.webhook")
-
-DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError)
 
 
 async def receive_stripe_webhook(request: Request) -> Response:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from shared.queue import create_broker, enqueue_event
 from tests.support.envelopes import event_envelope, post_event
 from tests.support.stores import (
+    ADMIN_TOKEN,
     CLOSED_POSTGRES_URL,
     CLOSED_REDIS_URL,
     event_row,
@@ -105,3 +106,20 @@ def test_relay_that_cannot_enqueue_keeps_the_event_due(settings, clean_db):
     sent: list[str] = []
     assert relay_stranded_events(clean_db, sent.append, settings.relay_after_s) == 1
     assert sent == ["evt_stranded"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/entitlements/project/acme/user/42",
+        "/api/v1/metrics/project/acme/subscriptions",
+        "/api/v1/metrics/project/acme/revenue",
+        "/api/v1/admin/webhook-events/evt_1",
+        "/api/v1/admin/webhook-events?status=failed",
+    ],
+)
+def test_read_and_admin_api_answer_503_json_while_postgres_is_down(ingress_factory, path):
+    client = ingress_factory(DATABASE_URL=CLOSED_POSTGRES_URL)
+    response = client.get(path, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert response.status_code == 503
+    assert response.json() == {"error": "database unavailable; retry later"}
