@@ -14,9 +14,9 @@ from ingress.context import IngressContext
 from ingress.errors import json_error
 from shared.queue import RECONCILE_ACTOR, enqueue_maintenance
 from shared.reconciliation_runs import NO_STRIPE_KEY, new_run_id, run_json
+from shared.settings import MAX_DAYS_BACK
 
 log = structlog.get_logger("ingress.admin")
-MAX_DAYS_BACK = 3650
 
 
 async def start_reconciliation(request: Request) -> Response:

@@ -56,12 +56,17 @@ def routes() -> list[Route]:
     ]
 
 
-def create_app(settings: Settings) -> Starlette:
+def require_webhook_secrets(settings: Settings) -> None:
+    """The web process refuses to start without a secret: it could verify no webhook."""
     if not settings.webhook_secrets:
         raise MissingWebhookSecret(
             "STRIPE_WEBHOOK_SECRET is not set: the web process cannot verify Stripe's "
             "signatures without it (copy it from the Stripe dashboard or `stripe listen`)"
         )
+
+
+def create_app(settings: Settings) -> Starlette:
+    require_webhook_secrets(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

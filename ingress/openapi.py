@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 from shared.db.models import EventStatus, RunStatus
 from shared.reconciliation_runs import SUMMARY_COUNTERS
+from shared.settings import MAX_DAYS_BACK
 from shared.tenants import PROJECT_ID_PATTERN as PROJECT_ID_RE
 
 Json = dict[str, Any]
@@ -171,7 +172,7 @@ SCHEMAS: Json = {
     ),
     "FailedRequeued": _obj({"requeued": {"type": "integer", "minimum": 0}}, ["requeued"]),
     "ReconciliationRequest": _obj(
-        {"days_back": {"type": "integer", "minimum": 1, "maximum": 3650}},
+        {"days_back": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS_BACK}},
         description="days_back defaults to RECONCILIATION_DAYS_BACK",
     ),
     "ReconciliationAccepted": _obj({"run_id": {"type": "string"}}, ["run_id"]),

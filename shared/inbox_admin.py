@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.db.models import EventStatus
+from shared.isotime import iso_utc
 
 EVENT_COLUMNS = "id, type, status, attempts, error_message, received_at, processed_at"
 RETRYABLE = (EventStatus.FAILED.value, EventStatus.RECEIVED.value)
@@ -31,13 +32,9 @@ def event_json(row: asyncpg.Record) -> dict[str, Any]:
         "status": row["status"],
         "attempts": row["attempts"],
         "error_message": row["error_message"],
-        "received_at": _iso(row["received_at"]),
-        "processed_at": _iso(row["processed_at"]),
+        "received_at": iso_utc(row["received_at"]),
+        "processed_at": iso_utc(row["processed_at"]),
     }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def get_event(conn: asyncpg.Pool | asyncpg.Connection, event_id: str) -> asyncpg.Record:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
+
+from shared.isotime import iso_utc
 
 SUMMARY_COUNTERS = (
     "subscriptions_checked",
@@ -29,8 +30,8 @@ def summary_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """The contract's summary fields (section 7), from a reconciliation_runs row."""
     return {
         **{name: row[name] for name in SUMMARY_COUNTERS},
-        "started_at": _iso(row["started_at"]),
-        "finished_at": _iso(row["finished_at"]),
+        "started_at": iso_utc(row["started_at"]),
+        "finished_at": iso_utc(row["finished_at"]),
     }
 
 
@@ -43,7 +44,3 @@ def run_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "trigger": row["trigger"],
         "error_message": row["error_message"],
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None

@@ -49,6 +49,7 @@ class Settings:
         return _with_driver(self.database_url, "postgresql")
 
 
+MAX_DAYS_BACK = 3650  # reconciliation look-back; Stripe keeps events for 30 days anyway
 DEFAULT_DATABASE_URL = "postgresql://postgres@localhost:5432/billing"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
@@ -65,7 +66,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         admin_api_key=_optional(env, "ADMIN_API_KEY"),
         reconciliation_enabled=_bool(env, "RECONCILIATION_ENABLED", True),
         reconciliation_schedule_hour=_int(env, "RECONCILIATION_SCHEDULE_HOUR", 2, low=0, high=23),
-        reconciliation_days_back=_int(env, "RECONCILIATION_DAYS_BACK", 7, low=1, high=3650),
+        reconciliation_days_back=_int(
+            env, "RECONCILIATION_DAYS_BACK", 7, low=1, high=MAX_DAYS_BACK
+        ),
         log_format=_choice(env, "LOG_FORMAT", "json", ("json", "console")),
         event_max_retries=_int(env, "EVENT_MAX_RETRIES", 8, low=0),
         event_min_backoff_ms=_int(env, "EVENT_MIN_BACKOFF_MS", 2_000, low=1),

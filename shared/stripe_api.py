@@ -9,10 +9,6 @@ from shared.settings import Settings
 REQUEST_TIMEOUT_S = 20
 
 
-class StripeKeyMissing(RuntimeError):
-    """Raised where a Stripe API call is needed and STRIPE_SECRET_KEY is not set."""
-
-
 def create_stripe_client(settings: Settings) -> stripe.StripeClient | None:
     """None without STRIPE_SECRET_KEY: callers decide whether that is fatal."""
     if not settings.stripe_secret_key:

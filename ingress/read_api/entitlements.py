@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
 from shared.cache import ENTRY_TTL_S, STORE_IF_NEWER, dirty_key, encode, entry_key, fresh_entry
+from shared.isotime import iso_utc
 
 log = structlog.get_logger("ingress.entitlements")
 
@@ -74,10 +75,9 @@ async def _load_and_fill(ctx: IngressContext, project_id: str, user_id: str) -> 
 
 
 def _grant(row: asyncpg.Record) -> dict[str, Any]:
-    expires = row["expires_at"]
     return {
         "source": row["source"],
         "source_id": row["source_id"],
         "product_id": row["product_id"],
-        "expires_at": expires.isoformat().replace("+00:00", "Z") if expires else None,
+        "expires_at": iso_utc(row["expires_at"]),
     }

@@ -7,10 +7,10 @@ from starlette.responses import JSONResponse, Response
 
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
+from shared.db.definitions import ENTITLING_SUBSCRIPTION_STATUSES, IS_PURCHASE_SQL
 from shared.db.ownership import JOIN_CUSTOMER, owned_by_project
 
 OWNED_BY_PROJECT = f"FROM {{table}} o {JOIN_CUSTOMER} WHERE {owned_by_project('$1')}"
-ACTIVE_STATUSES = ("active", "trialing", "past_due")
 
 BY_STATUS = f"""SELECT o.status, count(*) AS n {OWNED_BY_PROJECT.format(table="subscriptions")}
     GROUP BY o.status ORDER BY o.status"""
@@ -20,7 +20,7 @@ REVENUE = f"""SELECT o.currency,
        sum(least(o.amount_refunded_minor, coalesce(o.amount_minor, 0)))::bigint AS refunded,
        count(*) AS purchases
     {OWNED_BY_PROJECT.format(table="purchases")}
-      AND (o.names_user OR o.checkout_session_id IS NOT NULL) AND o.invoice_id IS NULL
+      AND {IS_PURCHASE_SQL}
       AND o.status IN ('succeeded', 'partially_refunded', 'refunded')
     GROUP BY o.currency ORDER BY o.currency"""
 
@@ -31,7 +31,7 @@ async def subscription_metrics(request: Request) -> Response:
         return denied
     ctx: IngressContext = request.app.state.ctx
     by_status = {row["status"]: row["n"] for row in await ctx.pool.fetch(BY_STATUS, project_id)}
-    active = sum(n for status, n in by_status.items() if status in ACTIVE_STATUSES)
+    active = sum(n for status, n in by_status.items() if status in ENTITLING_SUBSCRIPTION_STATUSES)
     return JSONResponse(
         {"project_id": project_id, "active_subscriptions": active, "by_status": by_status}
     )

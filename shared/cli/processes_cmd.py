@@ -88,12 +88,9 @@ def migrate(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = load_settings()
-    if not settings.webhook_secrets:
-        raise SettingsError(
-            "STRIPE_WEBHOOK_SECRET is not set: the web process cannot verify Stripe webhooks "
-            "(use the whsec_... secret of your endpoint or of `stripe listen`)"
-        )
+    from ingress.app import require_webhook_secrets
+
+    require_webhook_secrets(load_settings())
     uvicorn.run(
         "ingress.app:create_app_from_env",
         factory=True,

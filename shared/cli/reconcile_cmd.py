@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from shared.log_setup import configure_logging
 from shared.reconciliation_runs import NO_STRIPE_KEY, SUMMARY_COUNTERS, summary_json
-from shared.settings import SettingsError, load_settings
+from shared.settings import MAX_DAYS_BACK, SettingsError, load_settings
 
 
 def register(commands: Any) -> None:
@@ -55,9 +55,9 @@ def reconcile(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_format)  # log lines to stderr: stdout is progress and summary
-    days_back = args.days_back or settings.reconciliation_days_back
-    if not 1 <= days_back <= 3650:
-        raise SettingsError(f"--days-back must be between 1 and 3650, got {days_back}")
+    days_back = settings.reconciliation_days_back if args.days_back is None else args.days_back
+    if not 1 <= days_back <= MAX_DAYS_BACK:
+        raise SettingsError(f"--days-back must be between 1 and {MAX_DAYS_BACK}, got {days_back}")
     if settings.stripe_secret_key is None:
         print(f"billing reconcile: refused: {NO_STRIPE_KEY}", file=sys.stderr)
         return 2

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from workers.state.records import ENTITLING_SUBSCRIPTION_STATUSES
+from shared.db.definitions import ENTITLING_SUBSCRIPTION_STATUSES
+from shared.isotime import iso_utc
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Grant:
             "source": self.source,
             "source_id": self.source_id,
             "product_id": self.product_id,
-            "expires_at": _iso(self.expires_at),
+            "expires_at": iso_utc(self.expires_at),
         }
 
 
@@ -76,9 +77,3 @@ def _lasts_longer(a: Grant, b: Grant) -> bool:
 
 def entitlements_json(grants: Mapping[str, Grant]) -> dict[str, dict[str, Any]]:
     return {key: grants[key].as_json() for key in sorted(grants)}
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

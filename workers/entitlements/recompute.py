@@ -11,6 +11,7 @@ from datetime import UTC
 
 from sqlalchemy import Connection, text
 
+from shared.db.definitions import ENTITLING_STATUS_SQL, IS_PURCHASE_SQL
 from shared.db.ownership import JOIN_CUSTOMER, owned_by_user
 from workers.entitlements.compute import (
     ActivePurchase,
@@ -26,14 +27,14 @@ LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:p || '/' || :u,
 SUBSCRIPTIONS = text(
     f"""SELECT o.id, o.status, o.product_ids, o.current_period_end
         FROM subscriptions o {JOIN_CUSTOMER}
-        WHERE ({OWNED_BY}) AND o.status IN ('active', 'trialing', 'past_due')"""
+        WHERE ({OWNED_BY}) AND o.status IN {ENTITLING_STATUS_SQL}"""
 )
 # A purchase: has an owner source, is not an invoice's payment, and is paid (refunds aside).
 PURCHASES = text(
     f"""SELECT o.payment_intent_id, o.product_id
         FROM purchases o {JOIN_CUSTOMER}
         WHERE ({OWNED_BY})
-          AND (o.names_user OR o.checkout_session_id IS NOT NULL) AND o.invoice_id IS NULL
+          AND {IS_PURCHASE_SQL}
           AND o.status IN ('succeeded', 'partially_refunded') AND o.product_id IS NOT NULL"""
 )
 MAPPING = text("SELECT product_id, entitlement_key FROM product_entitlements WHERE project_id = :p")

@@ -21,7 +21,6 @@ SUBSCRIPTION_STATUS_RANK: dict[str, int] = {
         ]
     )
 }
-ENTITLING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
 PAYMENT_STATUS_RANK = {"pending": 0, "failed": 1, "succeeded": 2}
 
 
