@@ -14,7 +14,11 @@ from sqlalchemy import Engine
 from shared.db.engine import create_sync_engine
 from shared.queue import create_broker
 from shared.settings import Settings
-from shared.stripe_api import create_stripe_client, product_of_checkout_session
+from shared.stripe_api import (
+    CustomerMetadata,
+    create_stripe_client,
+    product_of_checkout_session,
+)
 from workers.entitlements.refresh import EntitlementRefresher
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
@@ -38,8 +42,13 @@ def build_worker_parts(settings: Settings) -> WorkerParts:
     cache = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
     stripe_client = create_stripe_client(settings)
     refresher = EntitlementRefresher(cache)
-    lookup = partial(product_of_checkout_session, stripe_client) if stripe_client else None
-    handlers = bind_handlers(HandlerDeps(product_of_session=lookup))
+    deps = HandlerDeps()
+    if stripe_client is not None:
+        deps = HandlerDeps(
+            product_of_session=partial(product_of_checkout_session, stripe_client),
+            customer_metadata=CustomerMetadata(stripe_client),
+        )
+    handlers = bind_handlers(deps)
     inbox = Inbox(
         engine=engine,
         handlers=handlers,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from shared.db.engine import create_sync_engine
 from shared.settings import Settings
 from tests.billing.helpers import PROJECT, create_project
+from tests.fakes.fixtures import fake_stripe  # noqa: F401 - the fixture, for this directory
 from workers.entitlements.refresh import EntitlementRefresher
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps

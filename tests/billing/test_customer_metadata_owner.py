@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine
 
+from shared.settings import load_settings
 from tests import stripe_events as se
-from tests.billing.helpers import customer_row, deliver, entitlements_of, owner_metadata
+from tests.billing.helpers import T0, customer_row, deliver, entitlements_of, owner_metadata, rows
+from tests.fakes.stripe_api import FakeStripe
+from tests.support.stores import TEST_DATABASE_URL, TEST_REDIS_URL
+from workers.bootstrap import build_worker_parts
 from workers.inbox import Inbox
 
 pytestmark = pytest.mark.usefixtures("empty_stores")
@@ -49,3 +55,54 @@ def test_the_objects_own_metadata_beats_its_customers(
     assert customer_row(clean_db, "cus_both")["user_id"] == "u-own"
     assert set(entitlements_of(clean_db, "u-own")) == {"prod_L"}
     assert entitlements_of(clean_db, "u-customer") == {}
+
+
+@pytest.fixture
+def keyed_inbox(fake_stripe: FakeStripe, clean_db: Engine) -> Iterator[Inbox]:
+    """An inbox of a worker with STRIPE_SECRET_KEY set, the fake standing in for Stripe."""
+    parts = build_worker_parts(
+        load_settings(
+            {
+                "DATABASE_URL": TEST_DATABASE_URL,
+                "REDIS_URL": TEST_REDIS_URL,
+                "STRIPE_SECRET_KEY": fake_stripe.api_key,
+                "STRIPE_API_BASE": fake_stripe.base_url,
+            }
+        )
+    )
+    yield parts.inbox
+    parts.engine.dispose()
+
+
+def test_with_a_stripe_key_the_customers_metadata_is_looked_up(
+    keyed_inbox: Inbox, fake_stripe: FakeStripe, clean_db: Engine, project: str
+) -> None:
+    fake_stripe.add_customer(se.customer("cus_looked_up", metadata=owner_metadata("u-lookup")))
+    sub = se.subscription(
+        "sub_lookup", customer="cus_looked_up", status="active", products=["prod_L"],
+        period_end=1_900_000_000,
+    )  # fmt: skip
+
+    deliver(keyed_inbox, clean_db, se.event("customer.subscription.created", sub, created=T0))
+    deliver(keyed_inbox, clean_db, se.event("customer.subscription.updated", sub, created=T0 + 1))
+
+    assert customer_row(clean_db, "cus_looked_up")["user_id"] == "u-lookup"
+    assert set(entitlements_of(clean_db, "u-lookup")) == {"prod_L"}
+    lookups = [p for _, p, _ in fake_stripe.request_log if p.startswith("/v1/customers/")]
+    assert lookups == ["/v1/customers/cus_looked_up"]  # linked after the first: no second call
+
+
+def test_a_failed_customer_lookup_leaves_the_object_waiting_for_its_owner(
+    keyed_inbox: Inbox, fake_stripe: FakeStripe, clean_db: Engine, project: str
+) -> None:
+    sub = se.subscription(
+        "sub_nobody", customer="cus_missing", status="active", products=["prod_L"],
+        period_end=1_900_000_000,
+    )  # fmt: skip
+
+    status = deliver(
+        keyed_inbox, clean_db, se.event("customer.subscription.created", sub, created=T0)
+    )
+
+    assert status == "processed"
+    assert rows(clean_db, "SELECT * FROM entitlements") == []

@@ -65,7 +65,7 @@ def apply_checkout_session_completed(
         facts = replace(facts, product_id=deps.product_of_session(obj["id"]))
     attribution = attribute(tx, session_owner(obj), obj["id"])
     owner = attribution.owner
-    touched = link_customer_from_event(tx, event, id_of(obj, "customer"), owner, created)
+    touched = link_customer_from_event(tx, event, id_of(obj, "customer"), owner, created, deps)
     if facts is None:
         return touched
     touched |= owners_of(tx, "purchases", facts.payment_intent_id)  # an owner it may lose

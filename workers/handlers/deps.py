@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-# Checkout Session id -> product id of its first line item (a Stripe API call), when a key is set.
+# Stripe API look-ups, present when a key is set:
+# Checkout Session id -> product id of its first line item;
 ProductLookup = Callable[[str], str | None]
+# Customer id -> the Customer's metadata (None when it cannot be had).
+CustomerMetadataLookup = Callable[[str], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
 class HandlerDeps:
     product_of_session: ProductLookup | None = None
+    customer_metadata: CustomerMetadataLookup | None = None

@@ -58,7 +58,7 @@ def apply_payment_intent_event(
     facts = payment_intent_facts(event)
     attribution = attribute(tx, facts.owner, facts.payment_intent_id)
     owner = attribution.owner
-    touched = link_customer_from_event(tx, event, facts.customer_id, owner, facts.created)
+    touched = link_customer_from_event(tx, event, facts.customer_id, owner, facts.created, deps)
     touched |= owners_of(tx, "purchases", facts.payment_intent_id)  # an owner it may lose
     apply_purchase_facts(tx, facts, attribution)
     return touched | owners_of(tx, "purchases", facts.payment_intent_id)

@@ -78,7 +78,9 @@ def apply_subscription_event(
     snapshot = subscription_snapshot(event)
     attribution = attribute(tx, snapshot.owner, snapshot.id)
     owner = attribution.owner
-    touched = link_customer_from_event(tx, event, snapshot.customer_id, owner, snapshot.created)
+    touched = link_customer_from_event(
+        tx, event, snapshot.customer_id, owner, snapshot.created, deps
+    )
     touched |= owners_of(tx, "subscriptions", snapshot.id)  # an owner it may be about to lose
     apply_subscription_snapshot(tx, snapshot, attribution)
     return touched | owners_of(tx, "subscriptions", snapshot.id)

@@ -52,6 +52,13 @@ def attribute(tx: Connection, claimed: ClaimedOwner | None, object_id: str) -> A
     return Attribution(owner=Owner(claimed.project_id, claimed.user_id))
 
 
+def is_linked(tx: Connection, customer_id: str) -> bool:
+    row = tx.execute(
+        text("SELECT project_id FROM customers WHERE id = :id"), {"id": customer_id}
+    ).first()
+    return row is not None and row.project_id is not None
+
+
 def hold_customer(tx: Connection, customer_id: str | None) -> None:
     """Share-lock the customer's row (created if missing) before reading who owns an object of it.
 
