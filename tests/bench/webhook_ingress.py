@@ -19,6 +19,7 @@ import uuid
 from statistics import quantiles
 
 import psycopg
+import redis
 import stripe
 
 from tests.stripe_events import event, payment_intent, to_body
@@ -103,6 +104,7 @@ def measure(
 ) -> float:
     with psycopg.connect(DATABASE, autocommit=True) as conn:
         conn.execute("TRUNCATE webhook_events")
+    redis.Redis.from_url(REDIS).flushdb()  # no backlog from an earlier run
     proc = serve(argv, env, port)
     try:
         asyncio.run(drive(port, build_requests(50, port), conns))  # warm-up
