@@ -26,11 +26,14 @@ _MONTH_S = 30 * 86_400
 _UNIT_AMOUNT_MINOR = 2000
 
 Json = dict[str, Any]
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+REAL_EVENTS_PATH = FIXTURES_DIR / "real-events" / "events.json"
 
 
 def fixtures_path() -> Path:
-    """Where Stripe's fixtures live: ``$STRIPE_FIXTURES`` or ``../shared`` beside the repo."""
-    default = Path(__file__).resolve().parents[2] / "shared" / "stripe-fixtures" / "fixtures3.json"
+    """Stripe's own example objects, copied into tests/fixtures (see the README there);
+    ``$STRIPE_FIXTURES`` points elsewhere, e.g. at a newer copy."""
+    default = FIXTURES_DIR / "stripe-fixtures" / "fixtures3.json"
     return Path(os.environ.get("STRIPE_FIXTURES") or default)
 
 

@@ -30,9 +30,13 @@ def _walk(value: Any) -> list[Any]:
     return [value]
 
 
-def test_fixtures_come_from_the_shared_folder_beside_the_repository() -> None:
-    assert se.fixtures_path().parts[-3:] == ("shared", "stripe-fixtures", "fixtures3.json")
+def test_fixtures_come_from_the_repository_itself() -> None:
+    """A fresh clone has nothing beside it: every fixture the tests read is in tests/fixtures."""
+    repo = Path(__file__).resolve().parents[2]
+    assert se.fixtures_path().is_relative_to(repo / "tests" / "fixtures")
     assert se.fixtures_path().is_file()
+    assert se.REAL_EVENTS_PATH.is_relative_to(repo / "tests" / "fixtures")
+    assert se.REAL_EVENTS_PATH.is_file()
 
 
 def test_stripe_fixtures_env_var_overrides_the_path(
