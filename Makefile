@@ -38,9 +38,11 @@ test: install ## the whole suite against the real PostgreSQL and Redis
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/billing migrate
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
 
-lint: install
+lint: install ## ruff, the layer contracts (import-linter) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: migrate ## webhook ingress throughput, see tests/bench/
 	$(BIN)/python -m tests.bench.webhook_ingress

@@ -12,9 +12,10 @@ from starlette.responses import JSONResponse, Response
 from ingress.auth import authorize_admin
 from ingress.context import IngressContext
 from ingress.errors import json_error
-from shared.queue import RECONCILE_ACTOR, enqueue_maintenance
-from shared.reconciliation_runs import NO_STRIPE_KEY, new_run_id, run_json
+from shared.db.reconciliation_runs import load_run, run_json
+from shared.operations.reconciliation import RunNotQueued, request_run
 from shared.settings import MAX_DAYS_BACK
+from shared.stripe_api import NO_STRIPE_KEY
 
 log = structlog.get_logger("ingress.admin")
 
@@ -28,24 +29,13 @@ async def start_reconciliation(request: Request) -> Response:
         return days_back
     if ctx.settings.stripe_secret_key is None:
         return json_error(503, f"refused: {NO_STRIPE_KEY}")
-    run_id = new_run_id()
-    await ctx.pool.execute(
-        "INSERT INTO reconciliation_runs (id, trigger, days_back) VALUES ($1, 'admin', $2)",
-        run_id,
-        days_back,
-    )
     try:
-        await run_in_threadpool(
-            enqueue_maintenance, ctx.broker, RECONCILE_ACTOR, run_id=run_id, days_back=days_back
+        run_id = await run_in_threadpool(
+            request_run, ctx.engine, ctx.send_reconciliation, "admin", days_back
         )
-    except Exception as exc:
-        await ctx.pool.execute(
-            """UPDATE reconciliation_runs SET status = 'failed', errors = 1, finished_at = now(),
-                   error_message = $2 WHERE id = $1""",
-            run_id,
-            f"could not enqueue the run: {exc}",
-        )
+    except RunNotQueued:
         return json_error(503, "queue unavailable; the run was not started")
+    assert run_id is not None  # only a daily run (scheduled_for) can find its row claimed
     log.info("reconciliation.requested", run_id=run_id, days_back=days_back)
     return JSONResponse({"run_id": run_id}, status_code=202)
 
@@ -54,9 +44,7 @@ async def get_reconciliation(request: Request) -> Response:
     if denied := authorize_admin(request):
         return denied
     ctx: IngressContext = request.app.state.ctx
-    row = await ctx.pool.fetchrow(
-        "SELECT * FROM reconciliation_runs WHERE id = $1", request.path_params["run_id"]
-    )
+    row = await run_in_threadpool(load_run, ctx.engine, request.path_params["run_id"])
     if row is None:
         return json_error(404, "no such reconciliation run")
     return JSONResponse(run_json(row))

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,9 +16,10 @@ from ingress.context import IngressContext
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
-from shared.db.engine import create_async_pool
+from shared.db.engine import create_async_pool, create_sync_engine
 from shared.log_setup import configure_logging
 from shared.queue import create_broker
+from shared.redis_client import create_async_redis
 from shared.settings import Settings, SettingsError, load_settings
 
 log = structlog.get_logger("ingress")
@@ -74,9 +74,8 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             pool=await create_async_pool(settings),
             broker=create_broker(settings),
-            redis=aioredis.Redis.from_url(
-                settings.redis_url, socket_connect_timeout=1, socket_timeout=2
-            ),
+            redis=create_async_redis(settings),
+            engine=create_sync_engine(settings, pool_size=2),
         )
         app.state.ctx = ctx
         log.info("ingress.started", webhook_secrets=len(settings.webhook_secrets))
@@ -84,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
         await ctx.pool.close()
         await ctx.redis.aclose()
         ctx.broker.close()
+        ctx.engine.dispose()
 
     handlers: dict[Any, Any] = {error: database_unavailable for error in DATABASE_ERRORS}
     return Starlette(

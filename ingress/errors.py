@@ -3,14 +3,23 @@
 import asyncio
 
 import asyncpg
+import sqlalchemy.exc
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 log = structlog.get_logger("ingress.errors")
 
-# Raised by asyncpg when PostgreSQL is down, restarting or too slow.
-DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError)
+# Raised when PostgreSQL is down, restarting or too slow: by asyncpg on the hot paths, by
+# SQLAlchemy (psycopg) under the admin API.
+DATABASE_ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncio.TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+)
 
 
 class WebhookRejected(Exception):

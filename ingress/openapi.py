@@ -11,9 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from shared.db.models import EventStatus, RunStatus
-from shared.reconciliation_runs import SUMMARY_COUNTERS
+from shared.db.reconciliation_runs import SUMMARY_COUNTERS
 from shared.settings import MAX_DAYS_BACK
+from shared.statuses import EventStatus, RunStatus
 from shared.tenants import PROJECT_ID_PATTERN as PROJECT_ID_RE
 
 Json = dict[str, Any]

@@ -10,11 +10,10 @@ from starlette.responses import JSONResponse, Response
 
 from ingress.body import read_body_capped
 from ingress.context import IngressContext
-from ingress.envelope import parse_event_envelope
+from ingress.envelope import EventEnvelope, parse_event_envelope
 from ingress.errors import DATABASE_ERRORS, WebhookRejected, json_error
-from ingress.inbox_writer import store_event
 from ingress.signature import verify_stripe_signature
-from shared.queue import enqueue_event
+from shared.db.webhook_events import EventRow, insert_if_new_async
 
 log = structlog.get_logger("ingress.webhook")
 
@@ -37,7 +36,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
 
     bound = log.bind(event_id=envelope.id, event_type=envelope.type)
     try:
-        is_new = await store_event(ctx.pool, envelope, body)
+        is_new = await insert_if_new_async(ctx.pool, _row(envelope, body))
     except asyncpg.DataError as exc:
         bound.warning("webhook.rejected", reason="payload cannot be stored", error=str(exc))
         return json_error(400, f"payload cannot be stored as JSON: {exc}")
@@ -47,7 +46,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
 
     if is_new:
         try:
-            await run_in_threadpool(enqueue_event, ctx.broker, envelope.id)
+            await run_in_threadpool(ctx.enqueue_event, envelope.id)
         except Exception as exc:  # Redis down: stored and acknowledged; the relay enqueues it.
             bound.warning("webhook.enqueue_failed", error=str(exc))
     bound.info("webhook.received", duplicate=not is_new)
@@ -59,3 +58,14 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookRejected("body is not UTF-8") from None
+
+
+def _row(envelope: EventEnvelope, body: str) -> EventRow:
+    return EventRow(
+        id=envelope.id,
+        type=envelope.type,
+        api_version=envelope.api_version,
+        created=envelope.created,
+        livemode=envelope.livemode,
+        payload=body,
+    )

@@ -50,6 +50,15 @@ def encode(entitlements: dict[str, Any]) -> str:
     return json.dumps(entitlements, separators=(",", ":"), sort_keys=True)
 
 
+def fill_args(
+    owner: tuple[str, str], version: int, entitlements: dict[str, Any]
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of STORE_IF_NEWER: the one way a worker or a reader fills an entry."""
+    project_id, user_id = owner
+    keys = [entry_key(project_id, user_id), dirty_key(project_id, user_id)]
+    return keys, [version, encode(entitlements), ENTRY_TTL_S]
+
+
 def fresh_entry(entry: bytes | str | None, dirty: bytes | str | None) -> dict[str, Any] | None:
     """The cached entitlements, or None when missing or older than a pending recompute."""
     if entry is None:

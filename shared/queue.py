@@ -6,10 +6,10 @@ Producers send messages by actor name, so the ingress never imports worker code.
 from __future__ import annotations
 
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Pipelines, Retries, TimeLimit
 
+from shared.redis_client import create_redis
 from shared.settings import Settings
 
 EVENTS_QUEUE = "events"
@@ -36,9 +36,8 @@ def create_broker(settings: Settings) -> RedisBroker:
             max_backoff=settings.event_max_backoff_ms,
         ),
     ]
-    # The client is built here: given a URL, RedisBroker would drop the socket timeouts.
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=5)
-    broker = RedisBroker(client=client, middleware=middleware)
+    # Given a client, not a URL: from a URL RedisBroker would drop the socket timeouts.
+    broker = RedisBroker(client=create_redis(settings), middleware=middleware)  # type: ignore[no-untyped-call]
     broker.declare_queue(EVENTS_QUEUE)
     broker.declare_queue(MAINTENANCE_QUEUE)
     dramatiq.set_broker(broker)
@@ -69,3 +68,12 @@ def enqueue_maintenance(broker: dramatiq.Broker, actor_name: str, **kwargs: obje
             options={},
         )
     )
+
+
+def enqueue_reconciliation(broker: dramatiq.Broker, run_id: str, days_back: int) -> None:
+    """Ask a worker to carry out a reconciliation run whose row already exists."""
+    enqueue_maintenance(broker, RECONCILE_ACTOR, run_id=run_id, days_back=days_back)
+
+
+def enqueue_relay(broker: dramatiq.Broker) -> None:
+    enqueue_maintenance(broker, RELAY_ACTOR)

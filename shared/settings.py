@@ -39,11 +39,6 @@ class Settings:
         return _with_driver(self.database_url, "postgresql+psycopg")
 
     @property
-    def async_database_url(self) -> str:
-        """SQLAlchemy URL for the asyncpg driver: the ingress."""
-        return _with_driver(self.database_url, "postgresql+asyncpg")
-
-    @property
     def asyncpg_dsn(self) -> str:
         """Plain libpq URL, as asyncpg wants it."""
         return _with_driver(self.database_url, "postgresql")

@@ -11,6 +11,10 @@ import structlog
 from shared.settings import Settings
 
 REQUEST_TIMEOUT_S = 20
+NO_STRIPE_KEY = (
+    "reconciliation needs STRIPE_SECRET_KEY (a Stripe secret or restricted key with read access "
+    "to events, subscriptions and payment intents); it is not set"
+)
 log = structlog.get_logger("shared.stripe_api")
 
 

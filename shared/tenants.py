@@ -1,4 +1,5 @@
-"""Projects and their apps (API clients): used by the CLI and by request authentication."""
+"""Every statement on `projects` and `apps`: the operators' commands and the read API's key
+look-up (the only one on asyncpg: it runs on every app request)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,39 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+from sqlalchemy import Connection, Row
 
 from shared.api_keys import display_prefix, generate_api_key, hash_api_key
+from shared.db.sql import Statement
 
 PROJECT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+INSERT_PROJECT = Statement(
+    """INSERT INTO projects (id, name) VALUES (:id, :name)
+       ON CONFLICT (id) DO NOTHING RETURNING 1"""
+)
+PROJECT_EXISTS = Statement("SELECT 1 FROM projects WHERE id = :id")
+LIST_PROJECTS = Statement(
+    """SELECT p.id, p.name, p.created_at,
+              count(a.id) FILTER (WHERE a.active) AS active_apps
+       FROM projects p LEFT JOIN apps a ON a.project_id = p.id
+       GROUP BY p.id ORDER BY p.id"""
+)
+INSERT_APP = Statement(
+    """INSERT INTO apps (id, project_id, name, key_hash, key_prefix)
+       VALUES (:id, :project_id, :name, :key_hash, :key_prefix) RETURNING *"""
+)
+LIST_APPS = Statement("SELECT * FROM apps WHERE project_id = :project_id ORDER BY created_at, id")
+REVOKE_APP = Statement(
+    """UPDATE apps SET active = false, revoked_at = coalesce(revoked_at, now())
+       WHERE id = :id RETURNING *"""
+)
+APP_BY_KEY_HASH = Statement(
+    "SELECT id, project_id, active, key_hash FROM apps WHERE key_hash = :key_hash"
+)
 
 
 class TenantError(ValueError):
@@ -37,86 +65,70 @@ def validate_project_id(project_id: str) -> str:
     return project_id
 
 
-async def create_project(conn: asyncpg.Connection, project_id: str, name: str | None) -> None:
+def create_project(tx: Connection, project_id: str, name: str | None) -> None:
     validate_project_id(project_id)
-    inserted = await conn.fetchval(
-        "INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING 1",
-        project_id,
-        name or project_id,
-    )
-    if inserted is None:
+    params = {"id": project_id, "name": name or project_id}
+    if tx.execute(INSERT_PROJECT.sync, params).first() is None:
         raise TenantError(f"project {project_id!r} already exists")
 
 
-async def list_projects(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """SELECT p.id, p.name, p.created_at,
-                  count(a.id) FILTER (WHERE a.active) AS active_apps
-           FROM projects p LEFT JOIN apps a ON a.project_id = p.id
-           GROUP BY p.id ORDER BY p.id"""
-    )
+def project_exists(tx: Connection, project_id: str) -> bool:
+    return tx.execute(PROJECT_EXISTS.sync, {"id": project_id}).first() is not None
 
 
-async def require_project(conn: asyncpg.Connection, project_id: str) -> None:
+def list_projects(tx: Connection) -> list[Row[Any]]:
+    return list(tx.execute(LIST_PROJECTS.sync))
+
+
+def require_project(tx: Connection, project_id: str) -> None:
     validate_project_id(project_id)
-    if await conn.fetchval("SELECT 1 FROM projects WHERE id = $1", project_id) is None:
+    if not project_exists(tx, project_id):
         raise TenantError(f"no project {project_id!r}; create it with `billing projects create`")
 
 
-async def create_app(
-    conn: asyncpg.Connection, project_id: str, name: str | None
-) -> tuple[AppRecord, str]:
+def create_app(tx: Connection, project_id: str, name: str | None) -> tuple[AppRecord, str]:
     """Returns the new app and its API key, which is never retrievable again."""
-    await require_project(conn, project_id)
+    require_project(tx, project_id)
     key = generate_api_key()
     app_id = "app_" + secrets.token_hex(8)
-    row = await conn.fetchrow(
-        """INSERT INTO apps (id, project_id, name, key_hash, key_prefix)
-           VALUES ($1, $2, $3, $4, $5) RETURNING *""",
-        app_id,
-        project_id,
-        name or app_id,
-        hash_api_key(key),
-        display_prefix(key),
-    )
-    return _app(row), key
+    params = {
+        "id": app_id,
+        "project_id": project_id,
+        "name": name or app_id,
+        "key_hash": hash_api_key(key),
+        "key_prefix": display_prefix(key),
+    }
+    return _app(tx.execute(INSERT_APP.sync, params).one()), key
 
 
-async def list_apps(conn: asyncpg.Connection, project_id: str) -> list[AppRecord]:
-    await require_project(conn, project_id)
-    rows = await conn.fetch(
-        "SELECT * FROM apps WHERE project_id = $1 ORDER BY created_at, id", project_id
-    )
-    return [_app(row) for row in rows]
+def list_apps(tx: Connection, project_id: str) -> list[AppRecord]:
+    require_project(tx, project_id)
+    return [_app(row) for row in tx.execute(LIST_APPS.sync, {"project_id": project_id})]
 
 
-async def revoke_app(conn: asyncpg.Connection, app_id: str) -> AppRecord:
-    row = await conn.fetchrow(
-        """UPDATE apps SET active = false, revoked_at = coalesce(revoked_at, now())
-           WHERE id = $1 RETURNING *""",
-        app_id,
-    )
+def revoke_app(tx: Connection, app_id: str) -> AppRecord:
+    row = tx.execute(REVOKE_APP.sync, {"id": app_id}).first()
     if row is None:
         raise TenantError(f"no app {app_id!r}")
     return _app(row)
 
 
-async def find_app_by_key(
-    conn: asyncpg.Pool | asyncpg.Connection, key: str
-) -> asyncpg.Record | None:
+async def find_app_by_key(pool: asyncpg.Pool, key: str) -> asyncpg.Record | None:
     """Look an app up by its key's hash; the stored hash is the only copy there is."""
-    return await conn.fetchrow(
-        "SELECT id, project_id, active, key_hash FROM apps WHERE key_hash = $1", hash_api_key(key)
+    params = {"key_hash": hash_api_key(key)}
+    record: asyncpg.Record | None = await pool.fetchrow(
+        APP_BY_KEY_HASH.asyncpg_sql, *APP_BY_KEY_HASH.asyncpg_args(params)
     )
+    return record
 
 
-def _app(row: asyncpg.Record) -> AppRecord:
+def _app(row: Row[Any]) -> AppRecord:
     return AppRecord(
-        id=row["id"],
-        project_id=row["project_id"],
-        name=row["name"],
-        key_prefix=row["key_prefix"],
-        active=row["active"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        key_prefix=row.key_prefix,
+        active=row.active,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
     )

@@ -1,25 +1,23 @@
-"""Wiring of the worker side, shared by the worker process and the `billing reconcile` command:
-one engine, one broker, one Redis client and one Stripe client, built once and passed in."""
+"""The composition root of the worker side, shared by the worker process, the scheduler and the
+CLI: one engine, one broker, one Redis client and one Stripe client, built once and passed in.
+Nothing here connects: each store is reached on first use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
 
-import redis
 import stripe
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
 from shared.db.engine import create_sync_engine
-from shared.queue import create_broker
+from shared.entitlements.cache_refresh import EntitlementCache
+from shared.queue import create_broker, enqueue_event, enqueue_reconciliation
+from shared.redis_client import create_redis
 from shared.settings import Settings
-from shared.stripe_api import (
-    CustomerMetadata,
-    create_stripe_client,
-    product_of_checkout_session,
-)
-from workers.entitlements.refresh import EntitlementRefresher
+from shared.stripe_api import CustomerMetadata, create_stripe_client, product_of_checkout_session
+from shared.unit_of_work import UnitOfWork
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
 from workers.inbox import Handler, Inbox
@@ -31,17 +29,21 @@ class WorkerParts:
     engine: Engine
     broker: RedisBroker
     stripe_client: stripe.StripeClient | None
-    refresher: EntitlementRefresher
+    uow: UnitOfWork
     handlers: dict[str, Handler]
     inbox: Inbox
 
+    def enqueue_event(self, event_id: str) -> None:
+        enqueue_event(self.broker, event_id)
 
-def build_worker_parts(settings: Settings) -> WorkerParts:
-    engine = create_sync_engine(settings)
-    broker = create_broker(settings)
-    cache = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    def send_reconciliation(self, run_id: str, days_back: int) -> None:
+        enqueue_reconciliation(self.broker, run_id, days_back)
+
+
+def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
+    engine = create_sync_engine(settings, pool_size=pool_size)
     stripe_client = create_stripe_client(settings)
-    refresher = EntitlementRefresher(cache)
+    uow = UnitOfWork(engine, EntitlementCache(create_redis(settings)))
     deps = HandlerDeps()
     if stripe_client is not None:
         deps = HandlerDeps(
@@ -49,10 +51,7 @@ def build_worker_parts(settings: Settings) -> WorkerParts:
             customer_metadata=CustomerMetadata(stripe_client),
         )
     handlers = bind_handlers(deps)
-    inbox = Inbox(
-        engine=engine,
-        handlers=handlers,
-        recompute=refresher.recompute,
-        after_commit=refresher.store,
+    inbox = Inbox(uow=uow, handlers=handlers)
+    return WorkerParts(
+        settings, engine, create_broker(settings), stripe_client, uow, handlers, inbox
     )
-    return WorkerParts(settings, engine, broker, stripe_client, refresher, handlers, inbox)

@@ -1,128 +1,85 @@
 """The once-only gate between the queue and the handlers.
 
 The event row is locked, refused if already handled, applied, and stamped handled in the same
-transaction as the state change; so a redelivered or relayed message changes nothing. Handlers
+unit of work as the state change; so a redelivered or relayed message changes nothing. Handlers
 never commit and never check "already done": this is the one place that does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.sql import func
+from sqlalchemy import Connection
 
-from shared.db.models import EventStatus, WebhookEvent
-from workers.errors import MalformedEvent
-from workers.owners import Owner
+from shared.db import webhook_events
+from shared.records import Owner
+from shared.statuses import EventStatus
+from shared.unit_of_work import UnitOfWork, Work
+from workers.payloads.errors import MalformedEvent
 
 log = structlog.get_logger("workers.inbox")
 
 Handler = Callable[[Connection, dict[str, Any]], set[Owner]]
-# recompute runs inside the event's transaction; its result goes to after_commit once committed.
-Recompute = Callable[[Connection, Iterable[Owner]], Any]
-AfterCommit = Callable[[Any], None]
 # Raised while reading a payload: the same bytes fail the same way on every retry.
 PERMANENT_ERRORS = (MalformedEvent, KeyError, TypeError, AttributeError)
-MAX_ERROR_CHARS = 2000
 
 
 @dataclass
 class Inbox:
-    engine: Engine
+    uow: UnitOfWork
     handlers: Mapping[str, Handler]
-    recompute: Recompute
-    after_commit: AfterCommit
 
-    def process(self, event_id: str) -> str | None:
+    def process(self, event_id: str) -> EventStatus | None:
         """Apply one stored event once. Returns its final status, None if unknown or handled."""
         try:
-            with self.engine.begin() as tx:
-                outcome = self._apply_locked(tx, event_id)
+            with self.uow.begin() as work:
+                return self._apply_locked(work, event_id)
         except Exception as exc:
             self.record_failure(event_id, exc, final=False)
             raise
-        if outcome is None:
-            return None
-        status, recomputed = outcome
-        if recomputed:
-            try:
-                self.after_commit(recomputed)
-            except Exception as exc:  # committed; the cache falls back to PostgreSQL
-                log.warning("event.cache_refresh_failed", event_id=event_id, error=str(exc))
-        return status
 
-    def _apply_locked(self, tx: Connection, event_id: str) -> tuple[str, Any] | None:
-        row = tx.execute(
-            select(WebhookEvent.type, WebhookEvent.status, WebhookEvent.payload)
-            .where(WebhookEvent.id == event_id)
-            .with_for_update()
-        ).one_or_none()
+    def _apply_locked(self, work: Work, event_id: str) -> EventStatus | None:
+        row = webhook_events.lock_for_processing(work.tx, event_id)
         bound = log.bind(event_id=event_id)
         if row is None:
             bound.warning("event.unknown")
             return None
         bound = bound.bind(event_type=row.type)
-        if row.status != EventStatus.RECEIVED.value:  # handled, or failed until an operator retries
+        if row.status != EventStatus.RECEIVED:  # handled, or failed until an operator retries
             bound.info("event.not_received", status=row.status)
             return None
         handler = self.handlers.get(row.type)
         if handler is None:
-            self._stamp(tx, event_id, EventStatus.SKIPPED)
+            webhook_events.stamp_handled(work.tx, event_id, EventStatus.SKIPPED)
             bound.info("event.skipped")
-            return EventStatus.SKIPPED.value, None
+            return EventStatus.SKIPPED
         try:
-            with tx.begin_nested():
-                touched = handler(tx, row.payload)
-                recomputed = self.recompute(tx, touched) if touched else None
+            with work.tx.begin_nested():
+                touched = handler(work.tx, row.payload)
         except PERMANENT_ERRORS as exc:
-            self._stamp(
-                tx, event_id, EventStatus.FAILED, error=f"malformed event: {_describe(exc)}"
-            )
+            error = f"malformed event: {_describe(exc)}"
+            webhook_events.stamp_handled(work.tx, event_id, EventStatus.FAILED, error=error)
             bound.error("event.malformed", error=str(exc))
-            return EventStatus.FAILED.value, None
-        self._stamp(tx, event_id, EventStatus.PROCESSED)
+            return EventStatus.FAILED
+        work.touch(touched)
+        webhook_events.stamp_handled(work.tx, event_id, EventStatus.PROCESSED)
         bound.info("event.processed", users_touched=len(touched))
-        return EventStatus.PROCESSED.value, recomputed
-
-    def _stamp(
-        self, tx: Connection, event_id: str, status: EventStatus, error: str | None = None
-    ) -> None:
-        values: dict[str, Any] = {
-            "status": status.value,
-            "attempts": WebhookEvent.attempts + 1,
-            "processed_at": func.now() if status != EventStatus.FAILED else None,
-        }
-        if error is not None:
-            values["error_message"] = error[:MAX_ERROR_CHARS]
-        tx.execute(update(WebhookEvent).where(WebhookEvent.id == event_id).values(**values))
+        return EventStatus.PROCESSED
 
     def record_failure(self, event_id: str, exc: BaseException | str, final: bool) -> None:
         """Count a failed try in its own transaction; `final` once Dramatiq's retries are spent.
 
-        A try that fails stays `received` (Dramatiq redelivers it after a backoff). Its enqueue
-        stamp and count move on, so the relay's own doubling wait (RELAY_AFTER_SECONDS x 2^n)
-        stays longer than Dramatiq's (EVENT_MIN_BACKOFF_MS x 2^n) and sends no second copy.
-        """
+        A try that fails stays `received` (Dramatiq redelivers it after a backoff)."""
         message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
-        values: dict[str, Any] = (
-            {"status": EventStatus.FAILED.value}
-            if final
-            else {
-                "attempts": WebhookEvent.attempts + 1,
-                "error_message": message[:MAX_ERROR_CHARS],
-                "enqueued_at": func.now(),
-                "enqueue_count": WebhookEvent.enqueue_count + 1,
-            }
-        )
-        statement = update(WebhookEvent).where(WebhookEvent.id == event_id)
-        statement = statement.where(WebhookEvent.status == EventStatus.RECEIVED.value)
         try:
-            with self.engine.begin() as tx:
-                tx.execute(statement.values(**values))
+            with self.uow.begin() as work:
+                if final:
+                    webhook_events.mark_failed(work.tx, event_id)
+                else:
+                    webhook_events.record_failed_try(work.tx, event_id, message)
         except Exception as db_exc:  # the database itself is what failed; Dramatiq retries
             log.error("event.failure_not_recorded", event_id=event_id, error=str(db_exc))
             return

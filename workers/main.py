@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import partial
 
 from shared.log_setup import configure_logging
-from shared.queue import enqueue_event
 from shared.settings import load_settings
 from workers.actors import declare_event_actors, declare_reconciliation_actor, declare_relay_actor
 from workers.bootstrap import build_worker_parts
-from workers.reconciliation.setup import run_or_refuse
+from workers.reconciliation.run_actor import run_or_refuse
 from workers.relay import relay_stranded_events
 
 settings = load_settings()
@@ -20,18 +19,6 @@ broker = parts.broker
 declare_event_actors(broker, parts.inbox)
 declare_relay_actor(
     broker,
-    partial(
-        relay_stranded_events, parts.engine, partial(enqueue_event, broker), settings.relay_after_s
-    ),
+    partial(relay_stranded_events, parts.engine, parts.enqueue_event, settings.relay_after_s),
 )
-declare_reconciliation_actor(
-    broker,
-    partial(
-        run_or_refuse,
-        parts.engine,
-        parts.stripe_client,
-        parts.inbox,
-        parts.handlers,
-        parts.refresher,
-    ),
-)
+declare_reconciliation_actor(broker, partial(run_or_refuse, parts))

@@ -6,10 +6,10 @@ import time
 from datetime import UTC, datetime
 from functools import partial
 
-from shared.db.engine import create_sync_engine
 from shared.log_setup import configure_logging
-from shared.queue import RECONCILE_ACTOR, RELAY_ACTOR, create_broker, enqueue_maintenance
+from shared.queue import enqueue_relay
 from shared.settings import Settings, load_settings
+from workers.bootstrap import build_worker_parts
 from workers.reconciliation.daily import DailyReconciliation
 from workers.scheduler import PeriodicJob, Scheduler
 
@@ -18,14 +18,12 @@ DAILY_CHECK_EVERY_S = 30.0
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
-    broker = create_broker(settings)
-    jobs = [PeriodicJob("relay", RELAY_EVERY_S, partial(enqueue_maintenance, broker, RELAY_ACTOR))]
+    parts = build_worker_parts(settings, pool_size=1)
+    jobs = [PeriodicJob("relay", RELAY_EVERY_S, partial(enqueue_relay, parts.broker))]
     if settings.reconciliation_enabled:
         daily = DailyReconciliation(
-            engine=create_sync_engine(settings, pool_size=1),
-            send=lambda run_id, days_back: enqueue_maintenance(
-                broker, RECONCILE_ACTOR, run_id=run_id, days_back=days_back
-            ),
+            engine=parts.engine,
+            send=parts.send_reconciliation,
             hour_utc=settings.reconciliation_schedule_hour,
             days_back=settings.reconciliation_days_back,
             has_stripe_key=settings.stripe_secret_key is not None,

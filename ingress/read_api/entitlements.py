@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
-from shared.cache import ENTRY_TTL_S, STORE_IF_NEWER, dirty_key, encode, entry_key, fresh_entry
-from shared.isotime import iso_utc
+from shared.cache import STORE_IF_NEWER, dirty_key, entry_key, fill_args, fresh_entry
+from shared.entitlements.compute import Grant
 
 log = structlog.get_logger("ingress.entitlements")
 
@@ -60,24 +60,12 @@ async def _load_and_fill(ctx: IngressContext, project_id: str, user_id: str) -> 
     entitlements = {row["entitlement_key"]: _grant(row) for row in rows if row["entitlement_key"]}
     if version > 0:
         try:
-            await ctx.redis.eval(
-                STORE_IF_NEWER,
-                2,
-                entry_key(project_id, user_id),
-                dirty_key(project_id, user_id),
-                version,
-                encode(entitlements),
-                ENTRY_TTL_S,
-            )
+            keys, args = fill_args((project_id, user_id), version, entitlements)
+            await ctx.redis.eval(STORE_IF_NEWER, len(keys), *keys, *args)
         except Exception as exc:
             log.warning("cache.fill_failed", error=str(exc))
     return entitlements
 
 
 def _grant(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "source": row["source"],
-        "source_id": row["source_id"],
-        "product_id": row["product_id"],
-        "expires_at": iso_utc(row["expires_at"]),
-    }
+    return Grant(row["source"], row["source_id"], row["product_id"], row["expires_at"]).as_json()

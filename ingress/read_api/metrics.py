@@ -7,8 +7,9 @@ from starlette.responses import JSONResponse, Response
 
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
-from shared.db.definitions import ENTITLING_SUBSCRIPTION_STATUSES, IS_PURCHASE_SQL
+from shared.db.definitions import IS_PURCHASE_SQL, PAID_PURCHASE_STATUS_SQL
 from shared.db.ownership import JOIN_CUSTOMER, owned_by_project
+from shared.statuses import ENTITLING_SUBSCRIPTION_STATUSES
 
 OWNED_BY_PROJECT = f"FROM {{table}} o {JOIN_CUSTOMER} WHERE {owned_by_project('$1')}"
 
@@ -21,7 +22,7 @@ REVENUE = f"""SELECT o.currency,
        count(*) AS purchases
     {OWNED_BY_PROJECT.format(table="purchases")}
       AND {IS_PURCHASE_SQL}
-      AND o.status IN ('succeeded', 'partially_refunded', 'refunded')
+      AND o.status IN {PAID_PURCHASE_STATUS_SQL}
     GROUP BY o.currency ORDER BY o.currency"""
 
 

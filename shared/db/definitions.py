@@ -1,13 +1,20 @@
-"""What counts, defined once for the workers and the read API.
+"""What counts, as SQL fragments, defined once for the workers and the read API.
 
 Queries alias the record as `o`.
 """
 
 from __future__ import annotations
 
-# Subscriptions in these states grant their products (CONTRACT section 3) and count as active.
-ENTITLING_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
-ENTITLING_STATUS_SQL = "(" + ", ".join(f"'{s}'" for s in ENTITLING_SUBSCRIPTION_STATUSES) + ")"
+from shared.statuses import (
+    ENTITLING_SUBSCRIPTION_STATUSES,
+    GRANTING_PURCHASE_STATUSES,
+    PAID_PURCHASE_STATUSES,
+    sql_list,
+)
+
+ENTITLING_STATUS_SQL = sql_list(ENTITLING_SUBSCRIPTION_STATUSES)
+GRANTING_PURCHASE_STATUS_SQL = sql_list(GRANTING_PURCHASE_STATUSES)
+PAID_PURCHASE_STATUS_SQL = sql_list(PAID_PURCHASE_STATUSES)
 
 # A PaymentIntent is a purchase when it has an owner source (metadata user_id, or a Checkout
 # Session in payment mode) and is not an invoice's payment.

@@ -5,7 +5,6 @@ Alembic migrations are checked against these (tests/db/test_migrations.py).
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -26,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.statuses import EventStatus, RunStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -37,13 +38,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class EventStatus(enum.StrEnum):
-    RECEIVED = "received"
-    PROCESSED = "processed"
-    SKIPPED = "skipped"
-    FAILED = "failed"
 
 
 def _now() -> Mapped[datetime]:
@@ -59,7 +53,7 @@ class WebhookEvent(Base):
     api_version: Mapped[str | None] = mapped_column(Text)
     created: Mapped[int] = mapped_column(BigInteger, nullable=False)
     livemode: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default=EventStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -235,12 +229,6 @@ class EntitlementVersion(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False)
-
-
-class RunStatus(enum.StrEnum):
-    RUNNING = "running"
-    FINISHED = "finished"
-    FAILED = "failed"
 
 
 class ReconciliationRun(Base):

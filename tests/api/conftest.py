@@ -10,10 +10,11 @@ import secrets
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import Connection
 
 from shared import tenants
 from shared.settings import Settings
-from tests.support.stores import ADMIN_TOKEN, run_async_db, settings_for
+from tests.support.stores import ADMIN_TOKEN, run_db, settings_for
 
 # Set so that POST /api/v1/admin/reconciliation queues a run instead of answering 503; no run is
 # ever executed here (no worker), so the key is never sent anywhere.
@@ -37,10 +38,10 @@ def credentials(clean_db: object, clean_redis: object, api_settings: Settings) -
     """A fresh project with one app key, in emptied stores."""
     project_id = f"api-{secrets.token_hex(4)}"
 
-    async def create(conn):  # type: ignore[no-untyped-def]
-        await tenants.create_project(conn, project_id, "API tests")
-        _, key = await tenants.create_app(conn, project_id, "schemathesis")
+    def create(tx: Connection) -> str:
+        tenants.create_project(tx, project_id, "API tests")
+        _, key = tenants.create_app(tx, project_id, "schemathesis")
         return key
 
-    api_key = run_async_db(api_settings, create)
+    api_key = run_db(api_settings, create)
     return Credentials(project_id=project_id, api_key=api_key, admin_token=ADMIN_TOKEN)

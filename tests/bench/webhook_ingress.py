@@ -137,7 +137,7 @@ def main() -> int:
     )
     for step in (["createdb"], ["migrate"]):
         subprocess.run(
-            [sys.executable, "-m", "shared.cli.main", *step],
+            [sys.executable, "-m", "cli.main", *step],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
@@ -155,7 +155,7 @@ def main() -> int:
     port = free_port()
     ours = measure(
         "webhook",
-        [sys.executable, "-m", "shared.cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
         env,
         port,
         args.requests,

@@ -13,10 +13,11 @@ import redis
 from sqlalchemy import Engine
 
 from shared.db.engine import create_sync_engine
+from shared.entitlements.cache_refresh import EntitlementCache
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWork
 from tests.billing.helpers import PROJECT, create_project
 from tests.fakes.fixtures import fake_stripe  # noqa: F401 - the fixture, for this directory
-from workers.entitlements.refresh import EntitlementRefresher
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
 from workers.inbox import Inbox
@@ -46,13 +47,8 @@ def worker_cache(settings: Settings) -> Iterator[redis.Redis]:
 @pytest.fixture(scope="session")
 def inbox(worker_engine: Engine, worker_cache: redis.Redis) -> Inbox:
     """What a worker thread calls: the handlers of the registry with no Stripe key configured."""
-    refresher = EntitlementRefresher(worker_cache)
-    return Inbox(
-        engine=worker_engine,
-        handlers=bind_handlers(HandlerDeps()),
-        recompute=refresher.recompute,
-        after_commit=refresher.store,
-    )
+    uow = UnitOfWork(worker_engine, EntitlementCache(worker_cache))
+    return Inbox(uow=uow, handlers=bind_handlers(HandlerDeps()))
 
 
 @pytest.fixture

@@ -139,9 +139,10 @@ def payment_row(engine: Engine, sub_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def customer_row(engine: Engine, customer_id: str) -> dict[str, Any] | None:
+def customer_row(engine: Engine, customer_id: str) -> dict[str, Any]:
     found = rows(engine, "SELECT * FROM customers WHERE id = :id", id=customer_id)
-    return found[0] if found else None
+    assert found, f"no customer {customer_id} stored"
+    return found[0]
 
 
 def iso(value: datetime | None) -> str | None:

@@ -16,9 +16,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from shared.statuses import SUBSCRIPTION_STATUS_RANK
 from tests import stripe_events as se
 from tests.billing.helpers import PROJECT, T0
-from workers.state.records import SUBSCRIPTION_STATUS_RANK
 
 MONTH_S = 30 * 86_400
 GHOST_PROJECT = "ghost"  # named by some users' metadata; never created

@@ -7,7 +7,6 @@ import copy
 import json
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import redis
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from shared.cli.main import main as billing
+from cli.main import main as billing
 from shared.settings import Settings
 from tests import stripe_events as se
 from tests.billing.helpers import (
@@ -49,7 +48,7 @@ from workers.inbox import Inbox
 
 pytestmark = pytest.mark.usefixtures("empty_stores")
 
-REAL_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "real-events" / "events.json"
+REAL_EVENTS = se.REAL_EVENTS_PATH
 SUBSCRIPTION_TYPES = (
     "customer.subscription.created",
     "customer.subscription.updated",
@@ -889,19 +888,15 @@ def process_while_open(inbox: Inbox, engine: Engine, first: Json, second: Json) 
     second_id = store_event(engine, second)
     outcome: list[str | None] = []
     worker = threading.Thread(target=lambda: outcome.append(inbox.process(second_id)))
-    with engine.connect() as conn:
-        tx = conn.begin()
-        touched = inbox.handlers[first["type"]](conn, first)
-        recomputed = inbox.recompute(conn, touched) if touched else None
+    with inbox.uow.begin() as work:  # committed, and the cache filled, when the block ends
+        work.touch(inbox.handlers[first["type"]](work.tx, first))
+        work.flush()
         worker.start()
         wait_until(
             lambda: not worker.is_alive() or someone_waits_for_a_lock(engine),
             timeout_s=30,
             what="the second event to finish or to wait for a lock",
         )
-        tx.commit()
-    if recomputed:
-        inbox.after_commit(recomputed)
     worker.join(timeout=30)
     assert outcome == ["processed"]
 

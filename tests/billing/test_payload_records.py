@@ -1,7 +1,7 @@
 """Pure: Stripe payloads → our records, and records → entitlements. No database, no Redis.
 
 Both payload shapes of CONTRACT section 3 (and the 2017-era plan-only one) are built by
-tests/stripe_events.py; the real captured payloads come from ../shared/real-events/events.json.
+tests/stripe_events.py; the real captured payloads come from tests/fixtures/real-events/events.json.
 """
 
 from __future__ import annotations
@@ -10,30 +10,30 @@ import copy
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests import stripe_events as se
-from tests.billing.helpers import PERIOD_1, PERIOD_2, PROJECT, T0, owner_metadata
-from workers.entitlements.compute import (
+from shared.entitlements.compute import (
     ActivePurchase,
     ActiveSubscription,
     Grant,
     compute_entitlements,
     entitlements_json,
 )
-from workers.errors import MalformedEvent
+from shared.records import ClaimedOwner, PurchaseFacts
+from shared.statuses import PaymentStatus
+from tests import stripe_events as se
+from tests.billing.helpers import PERIOD_1, PERIOD_2, PROJECT, T0, owner_metadata
 from workers.handlers import HANDLERS
-from workers.handlers.charge import refund_facts
-from workers.handlers.checkout_session import session_owner, session_purchase_facts
-from workers.handlers.invoice import invoice_outcome
-from workers.handlers.payment_intent import payment_intent_facts
-from workers.handlers.subscription import subscription_snapshot
-from workers.state.records import ClaimedOwner, PurchaseFacts
+from workers.payloads.charge import refund_facts
+from workers.payloads.checkout_session import session_owner, session_purchase_facts
+from workers.payloads.errors import MalformedEvent
+from workers.payloads.invoice import invoice_outcome
+from workers.payloads.payment_intent import payment_intent_facts
+from workers.payloads.subscription import subscription_snapshot
 
-REAL_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "real-events" / "events.json"
+REAL_EVENTS = se.REAL_EVENTS_PATH
 SUBSCRIPTION_TYPES = (
     "customer.subscription.created",
     "customer.subscription.updated",
@@ -218,7 +218,7 @@ def pi_event(event_type: str, shape: str, **overrides: Any) -> Json:
     [("payment_intent.succeeded", "succeeded"), ("payment_intent.payment_failed", "failed")],
 )
 def test_payment_intent_facts_read_both_payload_shapes(
-    event_type: str, status: str, shape: str
+    event_type: str, status: PaymentStatus, shape: str
 ) -> None:
     facts = payment_intent_facts(pi_event(event_type, shape))
     assert facts == PurchaseFacts(

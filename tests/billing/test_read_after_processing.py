@@ -7,6 +7,7 @@ wired as the worker wires it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,8 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from shared.cache import STORE_IF_NEWER, dirty_key, encode, entry_key
+from shared.entitlements.cache_refresh import EntitlementCache
+from shared.entitlements.recompute import Recomputed
 from shared.settings import Settings
 from shared.tenants import create_app
 from tests import stripe_events as se
@@ -31,15 +34,23 @@ from tests.billing.helpers import (
     entitlements_of,
     owner_metadata,
 )
-from tests.support.stores import run_async_db
+from tests.support.stores import run_db
 from workers.inbox import Inbox
+
+
+class CacheNeverFilled(EntitlementCache):
+    """Marks users dirty like the real cache, but the fill after the commit never comes."""
+
+    def store(self, results: Recomputed) -> None:
+        pass
+
 
 pytestmark = pytest.mark.usefixtures("empty_stores")
 Json = dict[str, Any]
 
 
 def api_key(settings: Settings, project_id: str = PROJECT) -> str:
-    _, key = run_async_db(settings, lambda conn: create_app(conn, project_id, "reader"))
+    _, key = run_db(settings, lambda tx: create_app(tx, project_id, "reader"))
     return key
 
 
@@ -195,7 +206,9 @@ def test_read_sees_the_new_state_even_if_the_cache_refresh_after_commit_never_ca
 ) -> None:
     deliver(inbox, clean_db, subscription(T0))
     assert reader.entitlements() == pro()  # cached
-    no_refresh = Inbox(inbox.engine, inbox.handlers, inbox.recompute, lambda recomputed: None)
+    no_refresh = Inbox(
+        replace(inbox.uow, cache=CacheNeverFilled(inbox.uow.cache.client)), inbox.handlers
+    )
     deliver(inbox, clean_db, subscription(T0 + 10, "past_due", period_end=PERIOD_2))
     assert reader.entitlements() == pro(period_end=PERIOD_2)
     deliver(no_refresh, clean_db, subscription(T0 + 20, "unpaid"))
@@ -209,16 +222,16 @@ def test_a_reader_racing_the_recompute_cannot_put_the_older_answer_back(
     deliver(inbox, clean_db, subscription(T0))
     assert reader.entitlements() == pro()
     event = subscription(T0 + 10, "canceled", event_type="customer.subscription.deleted")
-    with clean_db.connect() as conn:
-        tx = conn.begin()
-        recomputed = inbox.recompute(conn, inbox.handlers[event["type"]](conn, event))
+    fill_held_back = replace(inbox.uow, cache=CacheNeverFilled(inbox.uow.cache.client))
+    with fill_held_back.begin() as work:
+        work.touch(inbox.handlers[event["type"]](work.tx, event))
+        work.flush()
         # Not committed yet: readers see the committed state, and their fill is refused.
         assert reader.entitlements() == pro()
         assert not redis_client.exists(entry_key(PROJECT, "u1"))
-        tx.commit()
     # Committed, cache not yet refreshed: PostgreSQL answers.
     assert reader.entitlements() == {}
-    inbox.after_commit(recomputed)
+    inbox.uow.cache.store(work.recomputed)
     assert reader.entitlements() == {}
     # A slow reader that loaded version 1 before the commit stores it now: refused.
     stale = redis_client.eval(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import pytest
+from sqlalchemy import Connection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,7 +17,7 @@ from ingress.auth import authorize_app
 from ingress.context import IngressContext
 from shared import tenants
 from shared.db.engine import create_async_pool
-from tests.support.stores import run_async_db
+from tests.support.stores import run_db
 
 
 def probe_app(settings) -> Starlette:
@@ -28,7 +29,13 @@ def probe_app(settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         pool = await create_async_pool(settings)
-        app.state.ctx = IngressContext(settings=settings, pool=pool, broker=None, redis=None)  # type: ignore[arg-type]
+        app.state.ctx = IngressContext(
+            settings=settings,
+            pool=pool,
+            broker=None,  # type: ignore[arg-type]
+            redis=None,  # type: ignore[arg-type]
+            engine=None,  # type: ignore[arg-type]
+        )
         yield
         await pool.close()
 
@@ -39,16 +46,16 @@ def probe_app(settings) -> Starlette:
 def keys(settings, clean_db) -> dict[str, str]:
     """acme: an active and a revoked key; other: one active key."""
 
-    async def setup(conn) -> dict[str, str]:
-        await tenants.create_project(conn, "acme", None)
-        await tenants.create_project(conn, "other", None)
-        _, active = await tenants.create_app(conn, "acme", "ios")
-        revoked_app, revoked = await tenants.create_app(conn, "acme", "old")
-        await tenants.revoke_app(conn, revoked_app.id)
-        _, other = await tenants.create_app(conn, "other", "web")
+    def setup(tx: Connection) -> dict[str, str]:
+        tenants.create_project(tx, "acme", None)
+        tenants.create_project(tx, "other", None)
+        _, active = tenants.create_app(tx, "acme", "ios")
+        revoked_app, revoked = tenants.create_app(tx, "acme", "old")
+        tenants.revoke_app(tx, revoked_app.id)
+        _, other = tenants.create_app(tx, "other", "web")
         return {"active": active, "revoked": revoked, "other": other}
 
-    return run_async_db(settings, setup)
+    return run_db(settings, setup)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from sqlalchemy import text
 
-from shared.cli.main import build_parser, main
+from cli.main import build_parser, main
 from tests.support.cli import billing
 from tests.support.processes import free_port
 from tests.support.stores import event_row, insert_event, queued_event_ids, stored_event_ids

@@ -6,16 +6,19 @@ StubBroker with the service's own actors (workers/actors.py) and Retries setting
 from __future__ import annotations
 
 import pytest
+import redis
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries
 from sqlalchemy import text
 
+from shared.entitlements.cache_refresh import EntitlementCache
 from shared.queue import EVENTS_QUEUE, enqueue_event
-from tests.support.stores import event_row, insert_event
+from shared.unit_of_work import UnitOfWork
+from tests.support.stores import TEST_REDIS_URL, event_row, insert_event
 from workers.actors import declare_event_actors
-from workers.errors import MalformedEvent
 from workers.inbox import Inbox
+from workers.payloads.errors import MalformedEvent
 
 
 class Boom(RuntimeError):
@@ -38,12 +41,8 @@ def malformed(tx, payload):
 
 
 def make_inbox(engine, handlers) -> Inbox:
-    return Inbox(
-        engine=engine,
-        handlers=handlers,
-        recompute=lambda tx, owners: None,
-        after_commit=lambda owners: None,
-    )
+    cache = EntitlementCache(redis.Redis.from_url(TEST_REDIS_URL))
+    return Inbox(uow=UnitOfWork(engine, cache), handlers=handlers)
 
 
 def test_unhandled_event_type_ends_skipped(clean_db):

@@ -15,7 +15,7 @@ from psycopg import sql
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from shared.cli.processes_cmd import MIGRATIONS
+from cli.processes_cmd import MIGRATIONS
 from shared.db.models import Base
 from tests.support.cli import billing
 from tests.support.stores import TEST_DATABASE_URL
@@ -41,6 +41,7 @@ def absent_database_url() -> Iterator[str]:
 def scratch_database_url(absent_database_url: str) -> str:
     """A fresh, empty database, dropped afterwards."""
     url = make_url(absent_database_url)
+    assert url.database is not None
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(url.database)))

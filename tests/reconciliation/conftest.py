@@ -10,6 +10,7 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
+from shared.db.reconciliation_runs import RunCounters
 from shared.settings import Settings, load_settings
 from tests.fakes.fixtures import fake_stripe  # noqa: F401 - the fixture, for this directory
 from tests.fakes.stripe_api import FakeStripe
@@ -17,7 +18,6 @@ from tests.reconciliation.helpers import PROJECT, create_project, start_run
 from tests.support.stores import TEST_DATABASE_URL, TEST_REDIS_URL
 from workers.bootstrap import WorkerParts, build_worker_parts
 from workers.reconciliation.runner import Progress, Reconciler
-from workers.reconciliation.runs import RunCounters
 
 RunFn = Callable[..., tuple[str, RunCounters]]
 
@@ -49,15 +49,13 @@ def parts(recon_settings: Settings) -> Iterator[WorkerParts]:
     built = build_worker_parts(recon_settings)
     yield built
     built.engine.dispose()
-    built.refresher.client.close()
+    built.uow.cache.client.close()
 
 
 @pytest.fixture
 def reconciler(parts: WorkerParts) -> Reconciler:
     assert parts.stripe_client is not None
-    return Reconciler(
-        parts.engine, parts.stripe_client, parts.inbox, parts.handlers, parts.refresher
-    )
+    return Reconciler.from_parts(parts, parts.stripe_client)
 
 
 @pytest.fixture

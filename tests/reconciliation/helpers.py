@@ -12,10 +12,10 @@ from sqlalchemy import Engine, text
 
 from shared.api_keys import display_prefix, generate_api_key, hash_api_key
 from shared.cache import entry_key
+from shared.db.reconciliation_runs import create_run
 from tests import stripe_events as se
 from tests.fakes.stripe_api import FakeStripe
 from workers.inbox import Inbox
-from workers.reconciliation.runs import create_run
 
 Json = dict[str, Any]
 PROJECT = "acme"

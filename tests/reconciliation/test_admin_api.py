@@ -4,6 +4,7 @@ process runs it against the fake Stripe API."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import redis
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from shared.db.reconciliation_runs import load_run
 from shared.queue import MAINTENANCE_QUEUE, RECONCILE_ACTOR
 from tests.fakes.stripe_api import FakeStripe
 from tests.reconciliation.helpers import (
@@ -26,8 +28,7 @@ from tests.reconciliation.helpers import (
 from tests.support import processes
 from tests.support.stores import ADMIN_TOKEN, process_env, queued_messages
 from workers.bootstrap import WorkerParts
-from workers.reconciliation.runs import load_run
-from workers.reconciliation.setup import run_or_refuse
+from workers.reconciliation.run_actor import run_or_refuse
 
 RUNS = "/api/v1/admin/reconciliation"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -185,7 +186,7 @@ def test_a_queued_run_reaching_a_worker_without_stripe_secret_key_ends_failed_sa
 ) -> None:
     run_id = start_run(parts.engine, 3)
 
-    run_or_refuse(parts.engine, None, parts.inbox, parts.handlers, parts.refresher, run_id, 3)
+    run_or_refuse(replace(parts, stripe_client=None), run_id, 3)
 
     row = load_run(parts.engine, run_id)
     assert row is not None

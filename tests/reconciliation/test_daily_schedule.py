@@ -17,8 +17,8 @@ from structlog.testing import capture_logs
 
 from shared.db.engine import create_sync_engine
 from shared.queue import MAINTENANCE_QUEUE, RECONCILE_ACTOR
-from shared.reconciliation_runs import NO_STRIPE_KEY
 from shared.settings import Settings, load_settings
+from shared.stripe_api import NO_STRIPE_KEY
 from tests.fakes.stripe_api import FakeStripe
 from tests.reconciliation.conftest import stripe_env
 from tests.reconciliation.helpers import run_rows

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from shared import stripe_api
+from shared.db.reconciliation_runs import RunCounters, load_run
 from tests import stripe_events as se
 from tests.fakes.stripe_api import FakeStripe
 from tests.reconciliation.conftest import RunFn
@@ -23,7 +24,6 @@ from tests.reconciliation.helpers import (
     subscription_row,
 )
 from workers.bootstrap import WorkerParts
-from workers.reconciliation.runs import RunCounters, load_run
 
 CLIENT_TIMEOUT_S = 1
 EXTRA_SUBSCRIPTIONS = 250  # three pages of subscriptions: room to fail after the first

@@ -8,7 +8,7 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
-from shared.reconciliation_runs import summary_json
+from shared.db.reconciliation_runs import load_run, summary_json
 from tests.fakes.stripe_api import FakeStripe
 from tests.reconciliation.conftest import RunFn
 from tests.reconciliation.helpers import (
@@ -21,7 +21,6 @@ from tests.reconciliation.helpers import (
     stripe_event,
 )
 from workers.bootstrap import WorkerParts
-from workers.reconciliation.runs import load_run
 
 
 def seed_some_drift(fake: FakeStripe, parts: WorkerParts) -> None:

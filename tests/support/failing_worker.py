@@ -10,13 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from shared.db.engine import create_sync_engine
 from shared.log_setup import configure_logging
-from shared.queue import create_broker
+from shared.records import Owner
 from shared.settings import load_settings
 from workers.actors import declare_event_actors
+from workers.bootstrap import build_worker_parts
 from workers.inbox import Inbox
-from workers.owners import Owner
 
 ALWAYS_FAILS = "test.always_fails"
 
@@ -31,11 +30,7 @@ def always_fails(tx: Connection, payload: dict[str, Any]) -> set[Owner]:
 
 settings = load_settings()
 configure_logging(settings.log_format)
-broker = create_broker(settings)
-inbox = Inbox(
-    engine=create_sync_engine(settings, pool_size=2),
-    handlers={ALWAYS_FAILS: always_fails},
-    recompute=lambda tx, owners: None,
-    after_commit=lambda owners: None,
-)
+parts = build_worker_parts(settings, pool_size=2)
+broker = parts.broker
+inbox = Inbox(uow=parts.uow, handlers={ALWAYS_FAILS: always_fails})
 declare_event_actors(broker, inbox)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BILLING = [sys.executable, "-m", "shared.cli.main"]
+BILLING = [sys.executable, "-m", "cli.main"]
 
 
 def free_port() -> int:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-import asyncpg
 import redis
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from shared.db.models import Base
 from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
@@ -133,17 +132,14 @@ def insert_event(
         )
 
 
-def run_async_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Run one asyncpg job (the shared/tenants.py functions take a connection)."""
-
-    async def run() -> T:
-        conn = await asyncpg.connect(settings.asyncpg_dsn)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+def run_db(settings: Settings, work: Callable[[Connection], T]) -> T:
+    """Run one job in a committed transaction (shared/tenants.py functions take a connection)."""
+    engine = create_engine(settings.sync_database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as tx:
+            return work(tx)
+    finally:
+        engine.dispose()
 
 
 # --- Redis (Dramatiq's queue) ---------------------------------------------------------------

@@ -24,7 +24,6 @@ def test_defaults_suit_a_local_machine():
 def test_plain_postgresql_url_works_for_every_driver():
     settings = load_settings({"DATABASE_URL": "postgresql://app:s3cret@db.internal:5433/billing"})
     assert settings.sync_database_url == "postgresql+psycopg://app:s3cret@db.internal:5433/billing"
-    assert settings.async_database_url == "postgresql+asyncpg://app:s3cret@db.internal:5433/billing"
     assert settings.asyncpg_dsn == "postgresql://app:s3cret@db.internal:5433/billing"
 
 

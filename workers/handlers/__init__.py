@@ -1,18 +1,18 @@
 """Event type → handler, on one screen. Every type not listed here ends `skipped`.
 
-A handler turns the payload into records (pure functions in its module), applies them to the
-state tables and returns the owners whose entitlements must be recomputed. It never commits and
+A handler reads its payload with workers/payloads (pure), applies the records to the state tables
+(shared/state) and returns the owners whose entitlements must be recomputed. It never commits and
 never checks "already done": the inbox does that, once, for all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
+from shared.records import Owner
 from workers.handlers.charge import apply_charge_refunded
 from workers.handlers.checkout_session import apply_checkout_session_completed
 from workers.handlers.deps import HandlerDeps
@@ -20,9 +20,11 @@ from workers.handlers.invoice import apply_invoice_event
 from workers.handlers.payment_intent import apply_payment_intent_event
 from workers.handlers.subscription import apply_subscription_event
 from workers.inbox import Handler
-from workers.owners import Owner
 
-HandlerFn = Callable[[Connection, dict[str, Any], HandlerDeps], set[Owner]]
+
+class HandlerFn(Protocol):
+    def __call__(self, tx: Connection, event: dict[str, Any], deps: HandlerDeps) -> set[Owner]: ...
+
 
 HANDLERS: dict[str, HandlerFn] = {
     "checkout.session.completed": apply_checkout_session_completed,
@@ -39,12 +41,4 @@ HANDLERS: dict[str, HandlerFn] = {
 
 def bind_handlers(deps: HandlerDeps) -> dict[str, Handler]:
     """The registry with the process's dependencies filled in, as the inbox calls it."""
-    return {
-        event_type: partial(_call, handler, deps=deps) for event_type, handler in HANDLERS.items()
-    }
-
-
-def _call(
-    handler: HandlerFn, tx: Connection, event: dict[str, Any], deps: HandlerDeps
-) -> set[Owner]:
-    return handler(tx, event, deps)
+    return {event_type: partial(handler, deps=deps) for event_type, handler in HANDLERS.items()}

@@ -7,51 +7,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from shared.records import Owner
+from shared.state.ownership import attribute, owners_of
+from shared.state.purchases import apply_purchase_facts
 from workers.handlers.customer_link import link_customer_from_event
 from workers.handlers.deps import HandlerDeps
-from workers.handlers.fields import (
-    claimed_owner,
-    event_created,
-    event_object,
-    id_of,
-    metadata,
-    optional_int,
-    optional_str,
-)
-from workers.owners import Owner
-from workers.state.customers import (
-    attribute,
-    owners_of,
-)
-from workers.state.purchases import apply_purchase_facts
-from workers.state.records import ClaimedOwner, PurchaseFacts
-
-PAYMENT_STATUS = {"paid": "succeeded", "no_payment_required": "succeeded", "unpaid": "pending"}
-
-
-def session_owner(obj: dict[str, Any]) -> ClaimedOwner | None:
-    """metadata project_id/user_id; client_reference_id stands for a missing user_id."""
-    return claimed_owner(obj, fallback_user_id=optional_str(obj, "client_reference_id"))
-
-
-def session_purchase_facts(event: dict[str, Any]) -> PurchaseFacts | None:
-    """Pure. None unless the session is in `payment` mode with a PaymentIntent."""
-    obj = event_object(event, "checkout.session")
-    payment_intent_id = id_of(obj, "payment_intent")
-    if obj.get("mode") != "payment" or payment_intent_id is None:
-        return None
-    product_id = metadata(obj).get("product_id")
-    return PurchaseFacts(
-        payment_intent_id=payment_intent_id,
-        created=event_created(event),
-        customer_id=id_of(obj, "customer"),
-        owner=session_owner(obj),
-        checkout_session_id=obj["id"],
-        product_id=product_id if isinstance(product_id, str) and product_id else None,
-        amount_minor=optional_int(obj, "amount_total"),
-        currency=(optional_str(obj, "currency") or "").lower() or None,
-        payment_status=PAYMENT_STATUS.get(str(obj.get("payment_status")), "pending"),
-    )
+from workers.payloads.checkout_session import session_owner, session_purchase_facts
+from workers.payloads.fields import event_created, event_object, id_of
 
 
 def apply_checkout_session_completed(

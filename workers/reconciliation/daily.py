@@ -10,9 +10,8 @@ from datetime import date, datetime
 import structlog
 from sqlalchemy import Engine
 
-from shared.db.models import RunStatus
-from shared.reconciliation_runs import NO_STRIPE_KEY
-from workers.reconciliation.runs import RunCounters, create_run, finish_run
+from shared.operations.reconciliation import RunNotQueued, SendRun, request_run
+from shared.stripe_api import NO_STRIPE_KEY
 
 log = structlog.get_logger("workers.scheduler")
 
@@ -20,7 +19,7 @@ log = structlog.get_logger("workers.scheduler")
 @dataclass
 class DailyReconciliation:
     engine: Engine
-    send: Callable[[str, int], None]  # enqueue (run_id, days_back) for a worker
+    send: SendRun  # enqueue (run_id, days_back) for a worker
     hour_utc: int
     days_back: int
     has_stripe_key: bool
@@ -37,20 +36,13 @@ class DailyReconciliation:
                 log.error("reconciliation.refused", reason=NO_STRIPE_KEY)
                 self._refused_on = now.date()
             return None
-        run_id = create_run(self.engine, "schedule", self.days_back, scheduled_for=now.date())
-        if run_id is None:
-            return None
         try:
-            self.send(run_id, self.days_back)
-        except Exception as exc:
-            finish_run(
-                self.engine,
-                run_id,
-                RunCounters(errors=1),
-                RunStatus.FAILED,
-                f"could not enqueue the run: {exc}",
+            run_id = request_run(
+                self.engine, self.send, "schedule", self.days_back, scheduled_for=now.date()
             )
-            log.error("reconciliation.enqueue_failed", run_id=run_id, error=str(exc))
+        except RunNotQueued as exc:
+            log.error("reconciliation.enqueue_failed", error=str(exc))
             return None
-        log.info("reconciliation.scheduled", run_id=run_id, days_back=self.days_back)
+        if run_id is not None:
+            log.info("reconciliation.scheduled", run_id=run_id, days_back=self.days_back)
         return run_id

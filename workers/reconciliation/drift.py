@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from workers.handlers.subscription import subscription_snapshot
+from workers.payloads.subscription import subscription_snapshot
 
 Json = dict[str, Any]
 

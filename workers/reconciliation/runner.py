@@ -6,7 +6,6 @@ was observed), each in its own transaction with its entitlement recompute and ca
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,9 +15,11 @@ import stripe
 import structlog
 from sqlalchemy import Engine, text
 
-from shared.db.models import RunStatus
-from shared.reconciliation_runs import summary_json
-from workers.entitlements.refresh import EntitlementRefresher
+from shared.db import webhook_events
+from shared.db.reconciliation_runs import RunCounters, finish_run, load_run, summary_json
+from shared.statuses import RunStatus
+from shared.unit_of_work import UnitOfWork
+from workers.bootstrap import WorkerParts
 from workers.inbox import Handler, Inbox
 from workers.reconciliation.drift import (
     LocalPurchase,
@@ -29,19 +30,12 @@ from workers.reconciliation.drift import (
     subscription_differs,
     subscription_event,
 )
-from workers.reconciliation.runs import RunCounters, finish_run, load_run
 from workers.reconciliation.stripe_window import Json, StripeWindow, fetch_window
 
 log = structlog.get_logger("workers.reconciliation")
 Progress = Callable[[str, int], None]
 DAY_S = 86_400
 
-INSERT_EVENT = text(
-    """INSERT INTO webhook_events
-           (id, type, api_version, created, livemode, payload, enqueued_at, enqueue_count)
-       VALUES (:id, :type, :api_version, :created, :livemode, CAST(:payload AS jsonb), now(), 1)
-       ON CONFLICT (id) DO NOTHING RETURNING id"""
-)
 LOCAL_SUBSCRIPTIONS = text(
     "SELECT id, status, current_period_end FROM subscriptions WHERE id = ANY(:ids)"
 )
@@ -61,8 +55,12 @@ class Reconciler:
     client: stripe.StripeClient
     inbox: Inbox
     handlers: Mapping[str, Handler]
-    refresher: EntitlementRefresher
+    uow: UnitOfWork
     clock: Callable[[], float] = time.time
+
+    @classmethod
+    def from_parts(cls, parts: WorkerParts, client: stripe.StripeClient) -> Reconciler:
+        return cls(parts.engine, client, parts.inbox, parts.handlers, parts.uow)
 
     def run(self, run_id: str, days_back: int, progress: Progress = _no_progress) -> RunCounters:
         since = int(self.clock()) - days_back * DAY_S
@@ -109,8 +107,8 @@ class Reconciler:
         for event in sorted(events, key=lambda e: (e.get("created") or 0, e.get("id") or "")):
             try:
                 with self.engine.begin() as tx:
-                    new = tx.execute(INSERT_EVENT, _event_row(event)).scalar_one_or_none()
-                if new is None:
+                    new = webhook_events.insert_if_new(tx, webhook_events.event_row(event))
+                if not new:
                     continue
                 counters.events_replayed += 1
                 log.info(
@@ -170,12 +168,9 @@ class Reconciler:
     def _correct(self, events: list[Json], counters: RunCounters) -> bool:
         """All events of one object in one transaction, through the ordinary handlers."""
         try:
-            with self.engine.begin() as tx:
-                touched = set()
+            with self.uow.begin() as work:
                 for event in events:
-                    touched |= self.handlers[event["type"]](tx, event)
-                recomputed = self.refresher.recompute(tx, touched)
-            self.refresher.store(recomputed)
+                    work.touch(self.handlers[event["type"]](work.tx, event))
         except Exception as exc:
             counters.errors += 1
             log.error("reconciliation.correction_failed", error=str(exc))
@@ -201,14 +196,3 @@ class Reconciler:
     def _local_purchase(self, payment_intent_id: str) -> LocalPurchase | None:
         row = self._local(LOCAL_PURCHASES, [payment_intent_id]).get(payment_intent_id)
         return LocalPurchase(row.payment_status, row.amount_refunded_minor) if row else None
-
-
-def _event_row(event: Json) -> dict[str, Any]:
-    return {
-        "id": event["id"],
-        "type": event["type"],
-        "api_version": event.get("api_version"),
-        "created": int(event["created"]),
-        "livemode": bool(event.get("livemode")),
-        "payload": json.dumps(event),
-    }

@@ -11,15 +11,20 @@ from datetime import UTC
 
 from sqlalchemy import Connection, text
 
-from shared.db.definitions import ENTITLING_STATUS_SQL, IS_PURCHASE_SQL
+from shared.db.definitions import (
+    ENTITLING_STATUS_SQL,
+    GRANTING_PURCHASE_STATUS_SQL,
+    IS_PURCHASE_SQL,
+)
 from shared.db.ownership import JOIN_CUSTOMER, owned_by_user
-from workers.entitlements.compute import (
+from shared.entitlements.compute import (
     ActivePurchase,
     ActiveSubscription,
     Grant,
     compute_entitlements,
 )
-from workers.owners import Owner
+from shared.records import Owner
+from shared.state.product_mapping import keys_of_products
 
 OWNED_BY = owned_by_user(":p", ":u")
 
@@ -35,9 +40,8 @@ PURCHASES = text(
         FROM purchases o {JOIN_CUSTOMER}
         WHERE ({OWNED_BY})
           AND {IS_PURCHASE_SQL}
-          AND o.status IN ('succeeded', 'partially_refunded') AND o.product_id IS NOT NULL"""
+          AND o.status IN {GRANTING_PURCHASE_STATUS_SQL} AND o.product_id IS NOT NULL"""
 )
-MAPPING = text("SELECT product_id, entitlement_key FROM product_entitlements WHERE project_id = :p")
 CLEAR = text("DELETE FROM entitlements WHERE project_id = :p AND user_id = :u")
 INSERT = text(
     """INSERT INTO entitlements
@@ -64,7 +68,7 @@ def recompute_entitlements(tx: Connection, owner: Owner) -> tuple[int, dict[str,
             ActivePurchase(row.payment_intent_id, row.product_id)
             for row in tx.execute(PURCHASES, params)
         ],
-        _mapping(tx, owner.project_id),
+        keys_of_products(tx, owner.project_id),
     )
     tx.execute(CLEAR, params)
     if grants:
@@ -72,18 +76,12 @@ def recompute_entitlements(tx: Connection, owner: Owner) -> tuple[int, dict[str,
     return int(tx.execute(BUMP_VERSION, params).scalar_one()), grants
 
 
-def recompute_all(
-    tx: Connection, owners: Iterable[Owner]
-) -> dict[Owner, tuple[int, dict[str, Grant]]]:
+Recomputed = dict[Owner, tuple[int, dict[str, Grant]]]
+
+
+def recompute_all(tx: Connection, owners: Iterable[Owner]) -> Recomputed:
     """Sorted, so two transactions touching the same users lock them in the same order."""
     return {owner: recompute_entitlements(tx, owner) for owner in sorted(set(owners))}
-
-
-def _mapping(tx: Connection, project_id: str) -> dict[str, tuple[str, ...]]:
-    keys: dict[str, list[str]] = {}
-    for row in tx.execute(MAPPING, {"p": project_id}):
-        keys.setdefault(row.product_id, []).append(row.entitlement_key)
-    return {product: tuple(sorted(k)) for product, k in keys.items()}
 
 
 def _row(owner: Owner, key: str, grant: Grant) -> dict[str, object]:

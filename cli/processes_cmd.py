@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.settings import SettingsError, load_settings
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "alembic.ini"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "alembic.ini"
 
 
 def register(commands: Any) -> None:
@@ -136,7 +136,7 @@ def dev(args: argparse.Namespace) -> int:
             "STRIPE_WEBHOOK_SECRET not set; generated for this run:\n  "
             + env["STRIPE_WEBHOOK_SECRET"]
         )
-    billing = [sys.executable, "-m", "shared.cli.main"]
+    billing = [sys.executable, "-m", "cli.main"]
     procs = [
         subprocess.Popen([*billing, "serve", "--port", str(args.port)], env=env),
         subprocess.Popen([*billing, "worker", "--processes", "1", "--threads", "4"], env=env),

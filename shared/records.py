@@ -1,27 +1,20 @@
-"""What handlers turn Stripe payloads into: plain records, built by pure functions."""
+"""What payloads turn into and state applies: plain records, built by pure functions
+(workers/payloads) and stored by shared/state. Pure: no database library is imported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-# On equal `created`, the later lifecycle state wins (CONTRACT section 3).
-SUBSCRIPTION_STATUS_RANK: dict[str, int] = {
-    status: rank
-    for rank, status in enumerate(
-        [
-            "incomplete",
-            "trialing",
-            "active",
-            "past_due",
-            "unpaid",
-            "paused",
-            "incomplete_expired",
-            "canceled",
-        ]
-    )
-}
-PAYMENT_STATUS_RANK = {"pending": 0, "failed": 1, "succeeded": 2}
+from shared.statuses import SUBSCRIPTION_STATUS_RANK, InvoiceOutcomeKind, PaymentStatus
+
+
+class Owner(NamedTuple):
+    """Who a record belongs to: a project and one of its end users."""
+
+    project_id: str
+    user_id: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +49,7 @@ class InvoiceOutcome:
     subscription_id: str | None
     customer_id: str | None
     payment_intent_id: str | None
-    outcome: str  # "paid" | "failed"
+    outcome: InvoiceOutcomeKind
     occurred_at: datetime
     created: int
 
@@ -75,5 +68,5 @@ class PurchaseFacts:
     product_id: str | None = None
     amount_minor: int | None = None
     currency: str | None = None
-    payment_status: str | None = None
+    payment_status: PaymentStatus | None = None
     amount_refunded_minor: int = 0

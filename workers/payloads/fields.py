@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from workers.errors import MalformedEvent
-from workers.state.records import ClaimedOwner
+from shared.records import ClaimedOwner
+from workers.payloads.errors import MalformedEvent
 
 
 def event_object(event: dict[str, Any], expected: str) -> dict[str, Any]:

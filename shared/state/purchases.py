@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from workers.state.customers import Attribution, assign_object_owner
-from workers.state.records import PurchaseFacts
+from shared.records import PurchaseFacts
+from shared.state.ownership import Attribution, assign_object_owner
 
 UPSERT_FACTS = text(
     """

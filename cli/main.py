@@ -10,7 +10,7 @@ import psycopg
 import redis.exceptions
 import sqlalchemy.exc
 
-from shared.cli import events_cmd, processes_cmd, products_cmd, reconcile_cmd, tenants_cmd
+from cli import events_cmd, processes_cmd, products_cmd, reconcile_cmd, tenants_cmd
 from shared.settings import SettingsError
 from shared.tenants import TenantError
 

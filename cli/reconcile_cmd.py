@@ -6,9 +6,12 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from cli.context import parts
+from shared.db.reconciliation_runs import SUMMARY_COUNTERS, create_run, load_run, summary_json
 from shared.log_setup import configure_logging
-from shared.reconciliation_runs import NO_STRIPE_KEY, SUMMARY_COUNTERS, summary_json
-from shared.settings import MAX_DAYS_BACK, SettingsError, load_settings
+from shared.settings import MAX_DAYS_BACK, SettingsError
+from shared.stripe_api import NO_STRIPE_KEY
+from workers.reconciliation.runner import Reconciler
 
 
 def register(commands: Any) -> None:
@@ -49,11 +52,7 @@ class ProgressReporter:
 
 
 def reconcile(args: argparse.Namespace) -> int:
-    from workers.bootstrap import build_worker_parts
-    from workers.reconciliation.runner import Reconciler
-    from workers.reconciliation.runs import create_run, load_run
-
-    settings = load_settings()
+    settings = parts().settings
     configure_logging(settings.log_format)  # log lines to stderr: stdout is progress and summary
     days_back = settings.reconciliation_days_back if args.days_back is None else args.days_back
     if not 1 <= days_back <= MAX_DAYS_BACK:
@@ -61,17 +60,15 @@ def reconcile(args: argparse.Namespace) -> int:
     if settings.stripe_secret_key is None:
         print(f"billing reconcile: refused: {NO_STRIPE_KEY}", file=sys.stderr)
         return 2
-    parts = build_worker_parts(settings)
-    assert parts.stripe_client is not None
-    run_id = create_run(parts.engine, "cli", days_back)
+    client = parts().stripe_client
+    assert client is not None
+    run_id = create_run(parts().engine, "cli", days_back)
     assert run_id is not None
     print(f"reconciliation {run_id}: last {days_back} day(s)")
     progress = ProgressReporter(sys.stdout)
-    Reconciler(parts.engine, parts.stripe_client, parts.inbox, parts.handlers, parts.refresher).run(
-        run_id, days_back, progress
-    )
+    Reconciler.from_parts(parts(), client).run(run_id, days_back, progress)
     progress.done()
-    row = load_run(parts.engine, run_id)
+    row = load_run(parts().engine, run_id)
     assert row is not None
     print_summary(row, sys.stdout)
     return 0 if row["status"] == "finished" else 1

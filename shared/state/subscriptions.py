@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from workers.state.customers import Attribution, assign_object_owner
-from workers.state.records import InvoiceOutcome, SubscriptionSnapshot
+from shared.records import InvoiceOutcome, SubscriptionSnapshot
+from shared.state.ownership import Attribution, assign_object_owner
 
 # A deletion beats any snapshot that is not one, whatever its `created` (so a deleted
 # subscription never comes back, in any delivery order); then the newest `created` wins; on a

@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import asyncpg
-
+from cli.context import parts
 from shared import tenants
-from shared.settings import load_settings
-
-T = TypeVar("T")
-
-
-def with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Run one async database job with a fresh connection (CLI commands are one-shot)."""
-
-    async def run() -> T:
-        conn = await asyncpg.connect(load_settings().asyncpg_dsn)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 def register(commands: Any) -> None:
@@ -53,24 +34,26 @@ def register(commands: Any) -> None:
 
 
 def projects_create(args: argparse.Namespace) -> int:
-    with_connection(lambda conn: tenants.create_project(conn, args.id, args.name))
+    tenants.validate_project_id(args.id)
+    with parts().engine.begin() as tx:
+        tenants.create_project(tx, args.id, args.name)
     print(f"created project {args.id}")
     return 0
 
 
 def projects_list(args: argparse.Namespace) -> int:
-    rows = with_connection(tenants.list_projects)
+    with parts().engine.connect() as conn:
+        rows = tenants.list_projects(conn)
     print(f"{'ID':<24} {'NAME':<24} {'APPS':>4}  CREATED")
     for row in rows:
-        print(
-            f"{row['id']:<24} {row['name']:<24} {row['active_apps']:>4}  "
-            f"{row['created_at']:%Y-%m-%d %H:%M}"
-        )
+        print(f"{row.id:<24} {row.name:<24} {row.active_apps:>4}  {row.created_at:%Y-%m-%d %H:%M}")
     return 0
 
 
 def apps_create(args: argparse.Namespace) -> int:
-    app, key = with_connection(lambda conn: tenants.create_app(conn, args.project, args.name))
+    tenants.validate_project_id(args.project)
+    with parts().engine.begin() as tx:
+        app, key = tenants.create_app(tx, args.project, args.name)
     print(f"created app {app.id} ({app.name}) for project {app.project_id}")
     print("API key (shown once; only its hash is stored):")
     print(key)
@@ -78,7 +61,9 @@ def apps_create(args: argparse.Namespace) -> int:
 
 
 def apps_list(args: argparse.Namespace) -> int:
-    apps = with_connection(lambda conn: tenants.list_apps(conn, args.project))
+    tenants.validate_project_id(args.project)
+    with parts().engine.connect() as conn:
+        apps = tenants.list_apps(conn, args.project)
     print(f"{'ID':<22} {'NAME':<20} {'KEY':<12} {'STATUS':<8} CREATED")
     for app in apps:
         status = "active" if app.active else "revoked"
@@ -90,6 +75,7 @@ def apps_list(args: argparse.Namespace) -> int:
 
 
 def apps_revoke(args: argparse.Namespace) -> int:
-    app = with_connection(lambda conn: tenants.revoke_app(conn, args.app_id))
+    with parts().engine.begin() as tx:
+        app = tenants.revoke_app(tx, args.app_id)
     print(f"revoked app {app.id} of project {app.project_id}")
     return 0

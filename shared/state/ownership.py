@@ -13,10 +13,10 @@ import structlog
 from sqlalchemy import Connection, text
 
 from shared.db.ownership import JOIN_CUSTOMER, OWNER_COLUMNS
-from workers.owners import Owner
-from workers.state.records import ClaimedOwner
+from shared.records import ClaimedOwner, Owner
+from shared.tenants import project_exists
 
-log = structlog.get_logger("workers.ownership")
+log = structlog.get_logger("shared.ownership")
 
 OWNER_OF = {
     table: text(f"SELECT {OWNER_COLUMNS} FROM {table} o {JOIN_CUSTOMER} WHERE o.{key} = :id")
@@ -43,10 +43,7 @@ def attribute(tx: Connection, claimed: ClaimedOwner | None, object_id: str) -> A
     if not claimed.user_id:
         log.warning("owner.incomplete", project_id=claimed.project_id, object_id=object_id)
         return Attribution(unattributed_project_id=claimed.project_id)
-    exists = tx.execute(
-        text("SELECT 1 FROM projects WHERE id = :id"), {"id": claimed.project_id}
-    ).first()
-    if exists is None:
+    if not project_exists(tx, claimed.project_id):
         log.warning("owner.unknown_project", project_id=claimed.project_id, object_id=object_id)
         return Attribution(unattributed_project_id=claimed.project_id)
     return Attribution(owner=Owner(claimed.project_id, claimed.user_id))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.db.definitions import ENTITLING_SUBSCRIPTION_STATUSES
 from shared.isotime import iso_utc
+from shared.statuses import ENTITLING_SUBSCRIPTION_STATUSES, GrantSource
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,13 @@ class ActivePurchase:
 
 @dataclass(frozen=True)
 class Grant:
-    source: str  # "subscription" | "purchase"
+    source: GrantSource
     source_id: str
     product_id: str
     expires_at: datetime | None  # None: lifetime
 
     def as_json(self) -> dict[str, Any]:
+        """One entitlement as every answer and cache entry shows it (CONTRACT section 4)."""
         return {
             "source": self.source,
             "source_id": self.source_id,

@@ -6,17 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from shared import inbox_admin
-from shared.cli.tenants_cmd import with_connection
-from shared.db.models import EventStatus
-from shared.queue import create_broker, enqueue_event
-from shared.settings import load_settings
+from cli.context import parts
+from shared.operations import events
+from shared.statuses import EventStatus
 from shared.tenants import TenantError
 
 
 def register(commands: Any) -> None:
-    events = commands.add_parser("events", help="list, retry and prune stored webhook events")
-    sub = events.add_subparsers(dest="action", required=True)
+    group = commands.add_parser("events", help="list, retry and prune stored webhook events")
+    sub = group.add_subparsers(dest="action", required=True)
     p = sub.add_parser("list", help="newest first")
     p.add_argument("--status", choices=[s.value for s in EventStatus], help="only this status")
     p.add_argument("--limit", type=_positive, default=50, help="at most N events (default 50)")
@@ -38,45 +36,42 @@ def _positive(raw: str) -> int:
 
 
 def events_list(args: argparse.Namespace) -> int:
-    rows = with_connection(lambda conn: inbox_admin.list_events(conn, args.status, args.limit))
+    status = EventStatus(args.status) if args.status else None
+    rows = events.list_events(parts().engine, status, args.limit)
     print(f"{'ID':<32} {'TYPE':<38} {'STATUS':<10} {'TRIES':>5}  RECEIVED              ERROR")
     for row in rows:
-        error = (row["error_message"] or "")[:60]
+        error = (row.error_message or "")[:60]
         print(
-            f"{row['id']:<32} {row['type']:<38} {row['status']:<10} {row['attempts']:>5}  "
-            f"{row['received_at']:%Y-%m-%d %H:%M:%S}   {error}"
+            f"{row.id:<32} {row.type:<38} {row.status:<10} {row.attempts:>5}  "
+            f"{row.received_at:%Y-%m-%d %H:%M:%S}   {error}"
         )
     return 0
 
 
 def events_retry(args: argparse.Namespace) -> int:
-    async def mark(conn: Any) -> list[str]:
-        if args.failed:
-            return await inbox_admin.mark_all_failed_for_retry(conn)
-        try:
-            return [await inbox_admin.mark_for_retry(conn, args.event_id)]
-        except inbox_admin.EventNotFound:
-            raise TenantError(f"no event {args.event_id!r}") from None
-        except inbox_admin.EventNotRetryable as exc:
-            raise TenantError(str(exc)) from None
-
-    event_ids = with_connection(mark)
-    broker = create_broker(load_settings())
     try:
-        for event_id in event_ids:
-            enqueue_event(broker, event_id)
-    except Exception as exc:  # marked `received`: the relay sends them once Redis answers
+        if args.failed:
+            requeued = events.retry_all_failed(parts().engine, parts().enqueue_event)
+        else:
+            requeued = events.retry_event(parts().engine, parts().enqueue_event, args.event_id)
+    except events.EventNotFound:
+        raise TenantError(f"no event {args.event_id!r}") from None
+    except events.EventNotRetryable as exc:
+        raise TenantError(str(exc)) from None
+    count = len(requeued.event_ids)
+    if requeued.queue_error is not None:
         print(
-            f"marked {len(event_ids)} event(s) for retry, but the queue is unavailable ({exc}); "
-            "the scheduler's relay will enqueue them within minutes of Redis coming back",
+            f"marked {count} event(s) for retry, but the queue is unavailable "
+            f"({requeued.queue_error}); the scheduler's relay will enqueue them within minutes "
+            "of Redis coming back",
             file=sys.stderr,
         )
         return 1
-    print(f"requeued {len(event_ids)} event(s)")
+    print(f"requeued {count} event(s)")
     return 0
 
 
 def events_prune(args: argparse.Namespace) -> int:
-    deleted = with_connection(lambda conn: inbox_admin.prune_events(conn, args.older_than_days))
+    deleted = events.prune_events(parts().engine, args.older_than_days)
     print(f"deleted {deleted} processed or skipped event(s) older than {args.older_than_days} days")
     return 0

@@ -1,0 +1,194 @@
+"""Every statement on `webhook_events`, the inbox table: the ingress's insert, the workers'
+claim and stamps, the relay's selection, the operators' listing and retries.
+
+The insert is compiled for both drivers (asyncpg on the webhook path, SQLAlchemy when
+reconciliation replays a missed event); everything else runs on SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+import asyncpg
+from sqlalchemy import Connection, Row
+
+from shared.db.sql import Statement
+from shared.isotime import iso_utc
+from shared.statuses import EventStatus
+
+MAX_ERROR_CHARS = 2000
+# enqueued_at is stamped on insert: if the enqueue that follows fails, the relay finds the event
+# a minute later without a second write on the webhook path.
+INSERT_IF_NEW = Statement(
+    """INSERT INTO webhook_events
+           (id, type, api_version, created, livemode, payload, enqueued_at, enqueue_count)
+       VALUES (:id, :type, :api_version, :created, :livemode, CAST(:payload AS jsonb), now(), 1)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING true"""
+)
+LOCK_FOR_PROCESSING = Statement(
+    "SELECT type, status, payload FROM webhook_events WHERE id = :id FOR UPDATE"
+)
+STAMP_HANDLED = Statement(
+    """UPDATE webhook_events SET
+           status = :status,
+           attempts = attempts + 1,
+           processed_at = CASE WHEN :status = 'failed' THEN NULL ELSE now() END,
+           error_message = coalesce(CAST(:error AS text), error_message)
+       WHERE id = :id"""
+)
+# A failed try stays `received`; its enqueue stamp and count move on, so the relay's doubling
+# wait stays longer than Dramatiq's own retry backoff and sends no second copy.
+RECORD_FAILED_TRY = Statement(
+    """UPDATE webhook_events SET
+           attempts = attempts + 1, error_message = :error,
+           enqueued_at = now(), enqueue_count = enqueue_count + 1
+       WHERE id = :id AND status = 'received'"""
+)
+MARK_FAILED = Statement(
+    "UPDATE webhook_events SET status = 'failed' WHERE id = :id AND status = 'received'"
+)
+# The relay: `received` events not enqueued for base * 2^(n-1) seconds (capped), oldest first.
+SELECT_STRANDED = Statement(
+    """SELECT id FROM webhook_events
+       WHERE status = 'received'
+         AND coalesce(enqueued_at, received_at) < now() - make_interval(
+               secs => least(:base_s * power(2, greatest(enqueue_count - 1, 0)), :max_s))
+       ORDER BY coalesce(enqueued_at, received_at)
+       LIMIT :batch
+       FOR UPDATE SKIP LOCKED"""
+)
+STAMP_ENQUEUED = Statement(
+    """UPDATE webhook_events SET enqueued_at = now(), enqueue_count = enqueue_count + 1
+       WHERE id = ANY(:ids)"""
+)
+ADMIN_COLUMNS = "id, type, status, attempts, error_message, received_at, processed_at"
+GET_ONE = Statement(f"SELECT {ADMIN_COLUMNS} FROM webhook_events WHERE id = :id")
+LIST_NEWEST = Statement(
+    f"""SELECT {ADMIN_COLUMNS} FROM webhook_events
+        WHERE CAST(:status AS text) IS NULL OR status = :status
+        ORDER BY received_at DESC, id LIMIT :limit"""
+)
+# Retrying: back to `received`, attempts and last error kept; the caller enqueues after commit.
+MARK_FOR_RETRY = Statement(
+    """UPDATE webhook_events
+       SET status = 'received', enqueued_at = now(), enqueue_count = enqueue_count + 1
+       WHERE id = :id AND status IN ('failed', 'received')
+       RETURNING id"""
+)
+MARK_ALL_FAILED_FOR_RETRY = Statement(
+    """UPDATE webhook_events
+       SET status = 'received', enqueued_at = now(), enqueue_count = enqueue_count + 1
+       WHERE status = 'failed' RETURNING id"""
+)
+# Failed and not-yet-handled events are never removed.
+PRUNE_HANDLED = Statement(
+    """DELETE FROM webhook_events
+       WHERE status IN ('processed', 'skipped')
+         AND received_at < now() - make_interval(days => :days)"""
+)
+
+
+class EventRow(TypedDict):
+    """The insert's parameters. `payload` is JSON text: the ingress stores Stripe's body as sent."""
+
+    id: str
+    type: str
+    api_version: str | None
+    created: int
+    livemode: bool
+    payload: str
+
+
+def event_row(event: Mapping[str, Any]) -> EventRow:
+    """The row of an event fetched from the Stripe API (reconciliation replays)."""
+    api_version = event.get("api_version")
+    return EventRow(
+        id=event["id"],
+        type=event["type"],
+        api_version=api_version if isinstance(api_version, str) else None,
+        created=int(event["created"]),
+        livemode=event.get("livemode") is True,
+        payload=json.dumps(event),
+    )
+
+
+async def insert_if_new_async(pool: asyncpg.Pool, row: EventRow) -> bool:
+    """The webhook path. True when the event is new, False for an id already stored."""
+    inserted = await pool.fetchval(INSERT_IF_NEW.asyncpg_sql, *INSERT_IF_NEW.asyncpg_args(row))
+    return inserted is True
+
+
+def insert_if_new(tx: Connection, row: EventRow) -> bool:
+    return tx.execute(INSERT_IF_NEW.sync, dict(row)).scalar_one_or_none() is True
+
+
+def lock_for_processing(tx: Connection, event_id: str) -> Row[Any] | None:
+    """The event's type, status and payload, its row locked until the transaction ends."""
+    return tx.execute(LOCK_FOR_PROCESSING.sync, {"id": event_id}).one_or_none()
+
+
+def stamp_handled(
+    tx: Connection, event_id: str, status: EventStatus, error: str | None = None
+) -> None:
+    tx.execute(
+        STAMP_HANDLED.sync,
+        {"id": event_id, "status": status.value, "error": _clip(error)},
+    )
+
+
+def record_failed_try(tx: Connection, event_id: str, error: str) -> None:
+    tx.execute(RECORD_FAILED_TRY.sync, {"id": event_id, "error": _clip(error)})
+
+
+def mark_failed(tx: Connection, event_id: str) -> None:
+    tx.execute(MARK_FAILED.sync, {"id": event_id})
+
+
+def select_stranded(tx: Connection, base_s: int, max_s: int, batch: int) -> list[str]:
+    params = {"base_s": base_s, "max_s": max_s, "batch": batch}
+    return list(tx.execute(SELECT_STRANDED.sync, params).scalars())
+
+
+def stamp_enqueued(tx: Connection, event_ids: Sequence[str]) -> None:
+    tx.execute(STAMP_ENQUEUED.sync, {"ids": list(event_ids)})
+
+
+def get_event(tx: Connection, event_id: str) -> Row[Any] | None:
+    return tx.execute(GET_ONE.sync, {"id": event_id}).first()
+
+
+def list_events(tx: Connection, status: EventStatus | None, limit: int) -> list[Row[Any]]:
+    params = {"status": status.value if status else None, "limit": limit}
+    return list(tx.execute(LIST_NEWEST.sync, params))
+
+
+def mark_for_retry(tx: Connection, event_id: str) -> bool:
+    return tx.execute(MARK_FOR_RETRY.sync, {"id": event_id}).first() is not None
+
+
+def mark_all_failed_for_retry(tx: Connection) -> list[str]:
+    return list(tx.execute(MARK_ALL_FAILED_FOR_RETRY.sync).scalars())
+
+
+def prune_handled(tx: Connection, older_than_days: int) -> int:
+    return tx.execute(PRUNE_HANDLED.sync, {"days": older_than_days}).rowcount
+
+
+def event_json(row: Row[Any]) -> dict[str, Any]:
+    """An event as the admin API and `events list --json` show it (CONTRACT section 6)."""
+    return {
+        "id": row.id,
+        "type": row.type,
+        "status": row.status,
+        "attempts": row.attempts,
+        "error_message": row.error_message,
+        "received_at": iso_utc(row.received_at),
+        "processed_at": iso_utc(row.processed_at),
+    }
+
+
+def _clip(error: str | None) -> str | None:
+    return error[:MAX_ERROR_CHARS] if error is not None else None

@@ -1,0 +1,66 @@
+"""The one place that commits a change of billing state.
+
+Apply the change → recompute the touched users' entitlements in the same transaction (marking
+their cache entries dirty before the commit) → commit → store the new cache entries. The inbox,
+reconciliation's corrections and the operators' actions (product mappings) all write through
+it, so every future writer gets the same guarantees by using it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import Connection, Engine
+
+from shared.entitlements.cache_refresh import EntitlementCache
+from shared.entitlements.recompute import Recomputed, recompute_all
+from shared.records import Owner
+
+log = structlog.get_logger("shared.unit_of_work")
+
+
+@dataclass
+class Work:
+    """One transaction's change: `tx` to write with, `touch` for every user it may affect."""
+
+    tx: Connection
+    cache: EntitlementCache
+    touched: set[Owner] = field(default_factory=set)
+    recomputed: Recomputed = field(default_factory=dict)
+    _pending: set[Owner] = field(default_factory=set)
+
+    def touch(self, owners: Iterable[Owner]) -> None:
+        owners = set(owners)
+        self.touched |= owners
+        self._pending |= owners
+
+    def flush(self) -> None:
+        """Recompute the users touched so far now, taking their locks and marking their cache
+        entries dirty; the unit does this itself before it commits."""
+        if self._pending:
+            results = recompute_all(self.tx, self._pending)
+            self.cache.mark_dirty(results)
+            self.recomputed.update(results)
+            self._pending.clear()
+
+
+@dataclass
+class UnitOfWork:
+    engine: Engine
+    cache: EntitlementCache
+
+    @contextmanager
+    def begin(self) -> Iterator[Work]:
+        """Commits when the block ends normally, rolls back (and re-raises) when it raises."""
+        with self.engine.begin() as tx:
+            work = Work(tx, self.cache)
+            yield work
+            work.flush()
+        if work.recomputed:
+            try:
+                self.cache.store(work.recomputed)
+            except Exception as exc:  # committed; the dirty marks send readers to PostgreSQL
+                log.warning("entitlements.cache_refresh_failed", error=str(exc))

@@ -1,0 +1,62 @@
+"""A subscription event's payload → its snapshot, in both payload shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.records import SubscriptionSnapshot
+from workers.payloads.errors import MalformedEvent
+from workers.payloads.fields import (
+    claimed_owner,
+    event_created,
+    event_object,
+    id_of,
+    optional_int,
+    optional_str,
+    required_str,
+    timestamp,
+)
+
+
+def subscription_snapshot(event: dict[str, Any]) -> SubscriptionSnapshot:
+    """Period on the subscription before API 2025-03-31, on its items after."""
+    obj = event_object(event, "subscription")
+    deleted = event.get("type") == "customer.subscription.deleted"
+    items = _items(obj)
+    period_ends = [end for item in items if (end := optional_int(item, "current_period_end"))]
+    own_end = optional_int(obj, "current_period_end")
+    if own_end is not None:
+        period_ends.append(own_end)
+    return SubscriptionSnapshot(
+        id=obj["id"],
+        customer_id=id_of(obj, "customer"),
+        owner=claimed_owner(obj),
+        status="canceled" if deleted else required_str(obj, "status"),
+        product_ids=_products(obj, items),
+        current_period_end=timestamp(max(period_ends)) if period_ends else None,
+        cancel_at_period_end=obj.get("cancel_at_period_end") is True,
+        currency=optional_str(obj, "currency"),
+        deleted=deleted,
+        created=event_created(event),
+    )
+
+
+def _items(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    items = obj.get("items")
+    if items is None:
+        return []
+    data = items.get("data") if isinstance(items, dict) else None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise MalformedEvent("subscription items must be a list object of items")
+    return data
+
+
+def _products(obj: dict[str, Any], items: list[dict[str, Any]]) -> tuple[str, ...]:
+    """price.product of each item; plan.product in API versions old enough to have no prices."""
+    products: list[str] = []
+    sources = [item.get("price") or item.get("plan") for item in items] or [obj.get("plan")]
+    for source in sources:
+        product = id_of(source, "product") if isinstance(source, dict) else None
+        if product and product not in products:
+            products.append(product)
+    return tuple(products)
