@@ -9,10 +9,20 @@ from collections.abc import Sequence
 import psycopg
 import redis.exceptions
 import sqlalchemy.exc
+import stripe
 
-from cli import events_cmd, processes_cmd, products_cmd, reconcile_cmd, tenants_cmd
+from cli import (
+    adoption_cmd,
+    events_cmd,
+    processes_cmd,
+    products_cmd,
+    reconcile_cmd,
+    tenants_cmd,
+)
+from shared.operations.customer_links import LinkRefused
 from shared.settings import SettingsError
 from shared.tenants import TenantError
+from workers.adoption.importer import ImportRefused
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     products_cmd.register(commands)
     events_cmd.register(commands)
     reconcile_cmd.register(commands)
+    adoption_cmd.register(commands)
     return parser
 
 
@@ -39,8 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"billing: configuration error: {exc}", file=sys.stderr)
         return 2
-    except TenantError as exc:
+    except (TenantError, LinkRefused, ImportRefused) as exc:
         print(f"billing: {exc}", file=sys.stderr)
+        return 1
+    except stripe.StripeError as exc:
+        print(f"billing: Stripe API: {exc.user_message or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

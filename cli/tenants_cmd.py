@@ -18,6 +18,27 @@ def register(commands: Any) -> None:
     p.set_defaults(run=projects_create)
     p = sub.add_parser("list", help="list projects")
     p.set_defaults(run=projects_list)
+    p = sub.add_parser(
+        "default",
+        help="make ID the project of every object whose metadata names no project_id",
+        description="At most one project is the default. Objects processed from now on that name "
+        "no project_id belong to it (with the user id read from its user keys); objects already "
+        "stored keep their owner until an import, a resync or their next event.",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", help="project id")
+    which.add_argument("--none", action="store_true", help="no default project any more")
+    p.set_defaults(run=projects_default)
+    p = sub.add_parser(
+        "user-keys",
+        help="the metadata keys read, in order, for the user id (default: user_id)",
+        description="For accounts whose objects carry the app's user id under their own key "
+        "(userId, supabase_user_id, …). A Checkout Session's client_reference_id still stands "
+        "in when none of the keys is set.",
+    )
+    p.add_argument("id", help="project id")
+    p.add_argument("keys", nargs="+", metavar="KEY", help="metadata key, e.g. userId")
+    p.set_defaults(run=projects_user_keys)
 
     apps = commands.add_parser("apps", help="API keys of a project's apps")
     sub = apps.add_subparsers(dest="action", required=True)
@@ -44,9 +65,29 @@ def projects_create(args: argparse.Namespace) -> int:
 def projects_list(args: argparse.Namespace) -> int:
     with parts().engine.connect() as conn:
         rows = tenants.list_projects(conn)
-    print(f"{'ID':<24} {'NAME':<24} {'APPS':>4}  CREATED")
+    print(f"{'ID':<24} {'NAME':<24} {'APPS':>4}  {'CREATED':<16}  DEFAULT  USER KEYS")
     for row in rows:
-        print(f"{row.id:<24} {row.name:<24} {row.active_apps:>4}  {row.created_at:%Y-%m-%d %H:%M}")
+        default = "yes" if row.is_default else ""
+        print(
+            f"{row.id:<24} {row.name:<24} {row.active_apps:>4}  "
+            f"{row.created_at:%Y-%m-%d %H:%M}  {default:<7}  {','.join(row.user_id_keys)}"
+        )
+    return 0
+
+
+def projects_default(args: argparse.Namespace) -> int:
+    project_id = None if args.none else tenants.validate_project_id(args.id)
+    with parts().engine.begin() as tx:
+        tenants.set_default_project(tx, project_id)
+    print(f"default project: {project_id}" if project_id else "no default project")
+    return 0
+
+
+def projects_user_keys(args: argparse.Namespace) -> int:
+    tenants.validate_project_id(args.id)
+    with parts().engine.begin() as tx:
+        tenants.set_user_id_keys(tx, args.id, args.keys)
+    print(f"project {args.id} reads the user id from metadata: {', '.join(args.keys)}")
     return 0
 
 

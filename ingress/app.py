@@ -11,16 +11,26 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from ingress import admin_events, admin_reconciliation, health, openapi, webhook
+from ingress import (
+    admin_adoption,
+    admin_events,
+    admin_reconciliation,
+    customer_links,
+    health,
+    openapi,
+    webhook,
+)
 from ingress.context import IngressContext
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool, create_sync_engine
+from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
 from shared.queue import create_broker
-from shared.redis_client import create_async_redis
+from shared.redis_client import create_async_redis, create_redis
 from shared.settings import Settings, SettingsError, load_settings
+from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("ingress")
 
@@ -41,6 +51,11 @@ def routes() -> list[Route]:
             "/api/v1/entitlements/project/{project_id}/user/{user_id}",
             entitlements.get_user_entitlements,
         ),
+        Route(
+            "/api/v1/projects/{project_id}/customers/{customer_id}",
+            customer_links.customer_link,
+            methods=["GET", "PUT", "DELETE"],
+        ),
         Route("/api/v1/metrics/project/{project_id}/subscriptions", metrics.subscription_metrics),
         Route("/api/v1/metrics/project/{project_id}/revenue", metrics.revenue_metrics),
         Route(
@@ -49,6 +64,15 @@ def routes() -> list[Route]:
             methods=["POST"],
         ),
         Route("/api/v1/admin/reconciliation/{run_id}", admin_reconciliation.get_reconciliation),
+        Route("/api/v1/admin/imports", admin_adoption.start_import, methods=["POST"]),
+        Route("/api/v1/admin/imports/{import_id}", admin_adoption.get_import),
+        Route(
+            "/api/v1/admin/customers/{customer_id}/resync",
+            admin_adoption.resync_customer,
+            methods=["POST"],
+        ),
+        Route("/api/v1/admin/customers/{customer_id}", admin_adoption.get_customer),
+        Route("/api/v1/admin/projects/{project_id}/users/{user_id}", admin_adoption.get_user),
         Route(f"{admin}", admin_events.list_webhook_events),
         Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
         Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),
@@ -70,12 +94,14 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_sync_engine(settings, pool_size=2)
         ctx = IngressContext(
             settings=settings,
             pool=await create_async_pool(settings),
             broker=create_broker(settings),
             redis=create_async_redis(settings),
-            engine=create_sync_engine(settings, pool_size=2),
+            engine=engine,
+            uow=UnitOfWork(engine, EntitlementCache(create_redis(settings))),
         )
         app.state.ctx = ctx
         log.info("ingress.started", webhook_secrets=len(settings.webhook_secrets))

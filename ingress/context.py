@@ -1,8 +1,8 @@
 """What every ingress route needs, built once by the composition root (ingress/app.py).
 
 `pool` (asyncpg) serves the hot paths: the webhook insert, the app-key look-up, the entitlement
-and metrics reads. `engine` (SQLAlchemy) serves the admin API, whose operations are the same
-functions the CLI calls (shared/operations), run in a thread.
+and metrics reads. `engine` and `uow` (SQLAlchemy) serve the admin API and the customer links,
+whose operations are the same functions the CLI calls (shared/operations), run in a thread.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import dramatiq
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from shared.queue import enqueue_event, enqueue_reconciliation
+from shared.queue import enqueue_event, enqueue_import, enqueue_reconciliation
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -25,9 +26,13 @@ class IngressContext:
     broker: dramatiq.Broker
     redis: aioredis.Redis
     engine: Engine
+    uow: UnitOfWork
 
     def enqueue_event(self, event_id: str) -> None:
         enqueue_event(self.broker, event_id)
+
+    def enqueue_import(self, import_id: str) -> None:
+        enqueue_import(self.broker, import_id)
 
     def send_reconciliation(self, run_id: str, days_back: int) -> None:
         enqueue_reconciliation(self.broker, run_id, days_back)

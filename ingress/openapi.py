@@ -11,7 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from shared.db.imports import SUMMARY_COUNTERS as IMPORT_COUNTERS
 from shared.db.reconciliation_runs import SUMMARY_COUNTERS
+from shared.operations.customer_links import CUSTOMER_ID_PATTERN
 from shared.settings import MAX_DAYS_BACK
 from shared.statuses import EventStatus, RunStatus
 from shared.tenants import PROJECT_ID_PATTERN as PROJECT_ID_RE
@@ -57,6 +59,10 @@ PROJECT_PARAM = _path_param("project_id", "project id", pattern=PROJECT_ID_PATTE
 USER_PARAM = _path_param("user_id", "the app's own id of the end user")
 EVENT_PARAM = _path_param("event_id", "Stripe event id, evt_…")
 RUN_PARAM = _path_param("run_id", "reconciliation run id, rec_…")
+IMPORT_PARAM = _path_param("import_id", "import id, imp_…")
+CUSTOMER_PARAM = _path_param(
+    "customer_id", "Stripe customer id, cus_…", pattern=CUSTOMER_ID_PATTERN.pattern
+)
 
 APP_ERRORS: Json = {
     "401": _error("missing, unknown or revoked API key"),
@@ -69,6 +75,84 @@ ADMIN_ERRORS: Json = {
 
 SCHEMAS: Json = {
     "Error": _obj({"error": {"type": "string"}}, ["error"]),
+    "ImportRequest": _obj({"resume": {"type": "string", "description": "imp_… to resume"}}),
+    "ImportStarted": _obj({"import_id": {"type": "string"}}, ["import_id"]),
+    "Import": _obj(
+        {
+            "import_id": {"type": "string"},
+            "status": {"enum": RUN_STATUSES},
+            **{name: {"type": "integer"} for name in IMPORT_COUNTERS},
+            "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": NULLABLE_TIME,
+            "stage": {"type": "string"},
+            "pages": {"type": "integer"},
+        },
+        ["import_id", "status", *IMPORT_COUNTERS, "started_at", "finished_at"],
+    ),
+    "Resync": _obj(
+        {
+            "customer_id": {"type": "string"},
+            "subscriptions_checked": {"type": "integer"},
+            "purchases_checked": {"type": "integer"},
+            "corrected": {"type": "integer"},
+        },
+        ["customer_id", "subscriptions_checked", "purchases_checked", "corrected"],
+    ),
+    "SubscriptionView": _obj(
+        {
+            "id": {"type": "string"},
+            "status": {"type": "string"},
+            "current_period_end": NULLABLE_TIME,
+            "product_ids": {"type": "array", "items": {"type": "string"}},
+            "customer_id": {"type": ["string", "null"]},
+        },
+        ["id", "status", "current_period_end", "product_ids", "customer_id"],
+    ),
+    "PurchaseView": _obj(
+        {
+            "id": {"type": "string"},
+            "status": {"type": "string"},
+            "amount": {"type": ["integer", "null"]},
+            "amount_refunded": {"type": "integer"},
+            "currency": {"type": ["string", "null"]},
+            "product_id": {"type": ["string", "null"]},
+        },
+        ["id", "status", "amount", "amount_refunded", "currency", "product_id"],
+    ),
+    "UserView": _obj(
+        {
+            "project_id": {"type": "string"},
+            "user_id": {"type": "string"},
+            "entitlements": {"type": "object", "additionalProperties": _ref("Entitlement")},
+            "customers": {"type": "array", "items": {"type": "string"}},
+            "subscriptions": {"type": "array", "items": _ref("SubscriptionView")},
+            "purchases": {"type": "array", "items": _ref("PurchaseView")},
+        },
+        ["project_id", "user_id", "entitlements", "customers", "subscriptions", "purchases"],
+    ),
+    "CustomerView": _obj(
+        {
+            "customer_id": {"type": "string"},
+            "project_id": {"type": ["string", "null"]},
+            "user_id": {"type": ["string", "null"]},
+            "link_source": {"enum": ["metadata", "api", None]},
+            "subscriptions": {"type": "array", "items": _ref("SubscriptionView")},
+            "purchases": {"type": "array", "items": _ref("PurchaseView")},
+        },
+        ["customer_id", "project_id", "user_id", "link_source", "subscriptions", "purchases"],
+    ),
+    "CustomerLinkRequest": _obj(
+        {"user_id": {"type": "string", "minLength": 1, "maxLength": 255}}, ["user_id"]
+    ),
+    "CustomerLink": _obj(
+        {
+            "project_id": {"type": "string"},
+            "customer_id": {"type": "string"},
+            "user_id": {"type": "string"},
+            "source": {"enum": ["api", "metadata"]},
+        },
+        ["project_id", "customer_id", "user_id", "source"],
+    ),
     "StripeEvent": _obj(
         {
             "id": {"type": "string", "minLength": 1, "description": "evt_…"},
@@ -243,6 +327,46 @@ PATHS: Json = {
         parameters=[PROJECT_PARAM, USER_PARAM],
         security=APP_AUTH,
     ),
+    "/api/v1/projects/{project_id}/customers/{customer_id}": {
+        "get": {
+            "summary": "The customer's user in this project (API link, else metadata link)",
+            "security": APP_AUTH,
+            "parameters": [PROJECT_PARAM, CUSTOMER_PARAM],
+            "responses": {
+                "200": _json("the link", "CustomerLink"),
+                "400": _error("not a customer id (cus_…)"),
+                **APP_ERRORS,
+                "404": _error("the customer is not linked to a user of this project"),
+            },
+        },
+        "put": {
+            "summary": "Link a Stripe customer to the app's user; outranks metadata links",
+            "security": APP_AUTH,
+            "parameters": [PROJECT_PARAM, CUSTOMER_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("CustomerLinkRequest")}},
+            },
+            "responses": {
+                "200": _json(
+                    "linked; the users who gained or lost objects recomputed", "CustomerLink"
+                ),
+                "400": _error("not a customer id, or no user_id"),
+                **APP_ERRORS,
+                "409": _error("the customer belongs to another project"),
+            },
+        },
+        "delete": {
+            "summary": "Remove the API link; a metadata link applies again",
+            "security": APP_AUTH,
+            "parameters": [PROJECT_PARAM, CUSTOMER_PARAM],
+            "responses": {
+                "204": {"description": "no API link any more"},
+                "400": _error("not a customer id (cus_…)"),
+                **APP_ERRORS,
+            },
+        },
+    },
     "/api/v1/metrics/project/{project_id}/subscriptions": _get(
         "Subscriptions by status",
         {"200": _json("counts", "SubscriptionMetrics"), **APP_ERRORS},
@@ -317,6 +441,56 @@ PATHS: Json = {
         "A reconciliation run and its summary",
         {"200": _json("the run", "ReconciliationRun"), **ADMIN_ERRORS},
         parameters=[RUN_PARAM],
+        security=ADMIN_AUTH,
+    ),
+    "/api/v1/admin/imports": {
+        "post": {
+            "summary": "Import the whole Stripe account in a worker, or resume a stopped import",
+            "security": ADMIN_AUTH,
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref("ImportRequest")}},
+            },
+            "responses": {
+                "202": _json("queued for a worker", "ImportStarted"),
+                "400": _error("body is not {} or {resume: imp_…}"),
+                **ADMIN_ERRORS,
+                "409": _error("that import is finished"),
+                "503": _error("no STRIPE_SECRET_KEY, or the queue is unavailable"),
+            },
+        }
+    },
+    "/api/v1/admin/imports/{import_id}": _get(
+        "An import: where it stands and its summary",
+        {"200": _json("the import", "Import"), **ADMIN_ERRORS},
+        parameters=[IMPORT_PARAM],
+        security=ADMIN_AUTH,
+    ),
+    "/api/v1/admin/customers/{customer_id}/resync": {
+        "post": {
+            "summary": "Fetch one customer's subscriptions and payments from Stripe, correct now",
+            "security": ADMIN_AUTH,
+            "parameters": [CUSTOMER_PARAM],
+            "responses": {
+                "200": _json("corrected", "Resync"),
+                "400": _error("not a customer id (cus_…)"),
+                **ADMIN_ERRORS,
+                "502": _error("the Stripe API failed"),
+                "503": _error("no STRIPE_SECRET_KEY, or the queue is unavailable"),
+                "504": _error("no worker finished the resync in time"),
+            },
+        }
+    },
+    "/api/v1/admin/customers/{customer_id}": _get(
+        "A customer's owner, how it was linked, and its objects",
+        {"200": _json("the customer", "CustomerView"), "400": _error("not cus_…"), **ADMIN_ERRORS},
+        parameters=[CUSTOMER_PARAM],
+        security=ADMIN_AUTH,
+    ),
+    "/api/v1/admin/projects/{project_id}/users/{user_id}": _get(
+        "What a user has, and why: entitlements, customers, subscriptions, purchases",
+        {"200": _json("the user", "UserView"), "400": _error("bad project id"), **ADMIN_ERRORS},
+        parameters=[PROJECT_PARAM, USER_PARAM],
         security=ADMIN_AUTH,
     ),
 }

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Pipelines, Retries, TimeLimit
+from dramatiq.results import Results
+from dramatiq.results.backends import RedisBackend
 
 from shared.redis_client import create_redis
 from shared.settings import Settings
@@ -17,6 +19,9 @@ MAINTENANCE_QUEUE = "maintenance"
 PROCESS_EVENT_ACTOR = "process_webhook_event"
 RECONCILE_ACTOR = "run_reconciliation"
 RELAY_ACTOR = "relay_stranded_events"
+IMPORT_ACTOR = "run_import"
+RESYNC_ACTOR = "resync_customer"
+RESULT_TTL_MS = 10 * 60 * 1000
 
 # Ten minutes per message: an event touches a handful of rows; a reconciliation run gets its own.
 EVENT_TIME_LIMIT_MS = 10 * 60 * 1000
@@ -24,7 +29,9 @@ EVENT_TIME_LIMIT_MS = 10 * 60 * 1000
 
 def create_broker(settings: Settings) -> RedisBroker:
     """A broker whose Redis calls fail fast, so a dead Redis costs the ingress milliseconds."""
+    client = create_redis(settings)
     middleware = [
+        Results(backend=RedisBackend(client=client), result_ttl=RESULT_TTL_MS),  # type: ignore[no-untyped-call]
         AgeLimit(),
         TimeLimit(time_limit=EVENT_TIME_LIMIT_MS),
         Callbacks(),
@@ -37,7 +44,7 @@ def create_broker(settings: Settings) -> RedisBroker:
         ),
     ]
     # Given a client, not a URL: from a URL RedisBroker would drop the socket timeouts.
-    broker = RedisBroker(client=create_redis(settings), middleware=middleware)  # type: ignore[no-untyped-call]
+    broker = RedisBroker(client=client, middleware=middleware)  # type: ignore[no-untyped-call]
     broker.declare_queue(EVENTS_QUEUE)
     broker.declare_queue(MAINTENANCE_QUEUE)
     dramatiq.set_broker(broker)
@@ -77,3 +84,28 @@ def enqueue_reconciliation(broker: dramatiq.Broker, run_id: str, days_back: int)
 
 def enqueue_relay(broker: dramatiq.Broker) -> None:
     enqueue_maintenance(broker, RELAY_ACTOR)
+
+
+def enqueue_import(broker: dramatiq.Broker, import_id: str) -> None:
+    """Ask a worker to run (or resume) an import whose row already exists."""
+    enqueue_maintenance(broker, IMPORT_ACTOR, import_id=import_id)
+
+
+def call_maintenance(
+    broker: dramatiq.Broker, actor_name: str, timeout_s: float, **kwargs: object
+) -> object:
+    """Send a job to a worker and wait for its result (an admin action answered at once).
+
+    Raises dramatiq's ResultTimeout when no worker finished it in time, ResultFailure when the
+    job raised."""
+    message = broker.enqueue(
+        dramatiq.Message(
+            queue_name=MAINTENANCE_QUEUE,
+            actor_name=actor_name,
+            args=(),
+            kwargs=dict(kwargs),
+            options={"store_results": True},
+        )
+    )
+    backend = next(m.backend for m in broker.middleware if isinstance(m, Results))
+    return message.get_result(backend=backend, block=True, timeout=int(timeout_s * 1000))

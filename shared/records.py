@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -19,10 +20,23 @@ class Owner(NamedTuple):
 
 @dataclass(frozen=True)
 class ClaimedOwner:
-    """An owner as an object's metadata names it; the project may not exist."""
+    """An owner as an object's metadata names it, before the projects are consulted: the project
+    may not exist, and which metadata key holds the user id is the project's choice
+    (`billing projects user-keys`). `project_id` and `user_id` are what the metadata keys
+    `project_id` and `user_id` (or the fallback) say, "" when nothing."""
 
     project_id: str
     user_id: str
+    metadata: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    fallback_user_id: str | None = field(default=None, compare=False)
+
+    def user_under(self, keys: Sequence[str]) -> str | None:
+        """The first of `keys` the metadata fills, else the fallback (client_reference_id)."""
+        values = dict(self.metadata)
+        for key in keys:
+            if values.get(key):
+                return values[key]
+        return self.fallback_user_id
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from shared.api_keys import display_prefix, generate_api_key, hash_api_key
 from shared.db.sql import Statement
 
 PROJECT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Stripe's metadata keys: at most 40 characters, no square brackets.
+METADATA_KEY_PATTERN = re.compile(r"^[^\[\]\s]{1,40}$")
 
 INSERT_PROJECT = Statement(
     """INSERT INTO projects (id, name) VALUES (:id, :name)
@@ -23,7 +26,7 @@ INSERT_PROJECT = Statement(
 )
 PROJECT_EXISTS = Statement("SELECT 1 FROM projects WHERE id = :id")
 LIST_PROJECTS = Statement(
-    """SELECT p.id, p.name, p.created_at,
+    """SELECT p.id, p.name, p.created_at, p.is_default, p.user_id_keys,
               count(a.id) FILTER (WHERE a.active) AS active_apps
        FROM projects p LEFT JOIN apps a ON a.project_id = p.id
        GROUP BY p.id ORDER BY p.id"""
@@ -37,6 +40,16 @@ REVOKE_APP = Statement(
     """UPDATE apps SET active = false, revoked_at = coalesce(revoked_at, now())
        WHERE id = :id RETURNING *"""
 )
+# The named project, or the default one when none is named.
+PROJECT_CONFIG = Statement(
+    """SELECT id, user_id_keys FROM projects
+       WHERE id = coalesce(CAST(:id AS text), (SELECT id FROM projects WHERE is_default))"""
+)
+SET_DEFAULT = Statement(
+    """UPDATE projects SET is_default = coalesce(id = CAST(:id AS text), false)
+       WHERE is_default OR id = CAST(:id AS text)"""
+)
+SET_USER_ID_KEYS = Statement("UPDATE projects SET user_id_keys = :keys WHERE id = :id RETURNING id")
 APP_BY_KEY_HASH = Statement(
     "SELECT id, project_id, active, key_hash FROM apps WHERE key_hash = :key_hash"
 )
@@ -44,6 +57,14 @@ APP_BY_KEY_HASH = Statement(
 
 class TenantError(ValueError):
     """An operator's request that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """What attribution needs of a project."""
+
+    id: str
+    user_id_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,30 @@ def create_project(tx: Connection, project_id: str, name: str | None) -> None:
 
 def project_exists(tx: Connection, project_id: str) -> bool:
     return tx.execute(PROJECT_EXISTS.sync, {"id": project_id}).first() is not None
+
+
+def project_config(tx: Connection, project_id: str | None) -> ProjectConfig | None:
+    """The named project's configuration; with None, the default project's (if there is one)."""
+    row = tx.execute(PROJECT_CONFIG.sync, {"id": project_id}).first()
+    return ProjectConfig(row.id, tuple(row.user_id_keys)) if row is not None else None
+
+
+def set_default_project(tx: Connection, project_id: str | None) -> None:
+    """Make `project_id` the only default project; None: no default any more."""
+    if project_id is not None:
+        require_project(tx, project_id)
+    tx.execute(SET_DEFAULT.sync, {"id": project_id})
+
+
+def set_user_id_keys(tx: Connection, project_id: str, keys: Sequence[str]) -> None:
+    require_project(tx, project_id)
+    bad = [key for key in keys if not METADATA_KEY_PATTERN.fullmatch(key)]
+    if not keys or bad:
+        raise TenantError(
+            f"invalid metadata key(s) {bad or list(keys)!r}: use 1-40 characters, no spaces or "
+            "brackets (Stripe's own limit for metadata keys)"
+        )
+    tx.execute(SET_USER_ID_KEYS.sync, {"id": project_id, "keys": list(dict.fromkeys(keys))})
 
 
 def list_projects(tx: Connection) -> list[Row[Any]]:

@@ -12,10 +12,12 @@ import dramatiq
 
 from shared.queue import (
     EVENTS_QUEUE,
+    IMPORT_ACTOR,
     MAINTENANCE_QUEUE,
     PROCESS_EVENT_ACTOR,
     RECONCILE_ACTOR,
     RELAY_ACTOR,
+    RESYNC_ACTOR,
 )
 from workers.inbox import Inbox
 
@@ -62,3 +64,34 @@ def declare_reconciliation_actor(
     )
     def reconcile(run_id: str, days_back: int) -> None:
         run_reconciliation(run_id, days_back)
+
+
+IMPORT_TIME_LIMIT_MS = 24 * 3600 * 1000
+RESYNC_TIME_LIMIT_MS = 5 * 60 * 1000
+
+
+def declare_adoption_actors(
+    broker: dramatiq.Broker,
+    run_import: Callable[[str], None],
+    resync: Callable[[str], dict[str, Any]],
+) -> None:
+    @dramatiq.actor(
+        broker=broker,
+        actor_name=IMPORT_ACTOR,
+        queue_name=MAINTENANCE_QUEUE,
+        max_retries=0,  # a failed import is recorded and resumed by an operator (--resume)
+        time_limit=IMPORT_TIME_LIMIT_MS,
+    )
+    def import_account(import_id: str) -> None:
+        run_import(import_id)
+
+    @dramatiq.actor(
+        broker=broker,
+        actor_name=RESYNC_ACTOR,
+        queue_name=MAINTENANCE_QUEUE,
+        max_retries=0,  # the caller is waiting for the answer, and retries itself if it wants
+        time_limit=RESYNC_TIME_LIMIT_MS,
+        store_results=True,
+    )
+    def resync_customer(customer_id: str) -> dict[str, Any]:
+        return resync(customer_id)

@@ -30,6 +30,7 @@ class WorkerParts:
     broker: RedisBroker
     stripe_client: stripe.StripeClient | None
     uow: UnitOfWork
+    deps: HandlerDeps
     handlers: dict[str, Handler]
     inbox: Inbox
 
@@ -53,5 +54,5 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
     handlers = bind_handlers(deps)
     inbox = Inbox(uow=uow, handlers=handlers)
     return WorkerParts(
-        settings, engine, create_broker(settings), stripe_client, uow, handlers, inbox
+        settings, engine, create_broker(settings), stripe_client, uow, deps, handlers, inbox
     )

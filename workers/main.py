@@ -6,7 +6,13 @@ from functools import partial
 
 from shared.log_setup import configure_logging
 from shared.settings import load_settings
-from workers.actors import declare_event_actors, declare_reconciliation_actor, declare_relay_actor
+from workers.actors import (
+    declare_adoption_actors,
+    declare_event_actors,
+    declare_reconciliation_actor,
+    declare_relay_actor,
+)
+from workers.adoption.run_actor import resync_or_refuse, run_import_or_refuse
 from workers.bootstrap import build_worker_parts
 from workers.reconciliation.run_actor import run_or_refuse
 from workers.relay import relay_stranded_events
@@ -22,3 +28,6 @@ declare_relay_actor(
     partial(relay_stranded_events, parts.engine, parts.enqueue_event, settings.relay_after_s),
 )
 declare_reconciliation_actor(broker, partial(run_or_refuse, parts))
+declare_adoption_actors(
+    broker, partial(run_import_or_refuse, parts), partial(resync_or_refuse, parts)
+)

@@ -77,12 +77,29 @@ class WebhookEvent(Base):
 
 
 class Project(Base):
+    """A product selling through the Stripe account. At most one is the default: the project of
+    every object whose metadata names none. `user_id_keys`: the metadata keys read, in order,
+    for the user id."""
+
     __tablename__ = "projects"
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = _now()
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    user_id_keys: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{user_id}'")
+    )
 
-    __table_args__ = (CheckConstraint("id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'", name="id_format"),)
+    __table_args__ = (
+        CheckConstraint("id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'", name="id_format"),
+        CheckConstraint("cardinality(user_id_keys) > 0", name="user_id_keys_named"),
+        Index(
+            "uq_projects_one_default",
+            "is_default",
+            unique=True,
+            postgresql_where=text("is_default"),
+        ),
+    )
 
 
 class App(Base):
@@ -100,17 +117,31 @@ class App(Base):
 
 
 class Customer(Base):
-    """A Stripe customer and, once seen with one, its owner (the earliest-dated owner wins)."""
+    """A Stripe customer and its owner: the link an app made through the API if there is one,
+    else the owner it was first seen with in metadata (the earliest-dated owner wins)."""
 
     __tablename__ = "customers"
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
     user_id: Mapped[str | None] = mapped_column(Text)
     linked_by_created: Mapped[int | None] = mapped_column(BigInteger)
+    api_project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
+    api_user_id: Mapped[str | None] = mapped_column(Text)
+    owner_project_id: Mapped[str | None] = mapped_column(
+        Text, Computed("coalesce(api_project_id, project_id)", persisted=True)
+    )
+    owner_user_id: Mapped[str | None] = mapped_column(
+        Text,
+        Computed(
+            "CASE WHEN api_project_id IS NOT NULL THEN api_user_id ELSE user_id END",
+            persisted=True,
+        ),
+    )
 
     __table_args__ = (
         CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
-        Index("ix_customers_owner", "project_id", "user_id"),
+        CheckConstraint("(api_project_id IS NULL) = (api_user_id IS NULL)", name="api_owner_whole"),
+        Index("ix_customers_owner", "owner_project_id", "owner_user_id"),
     )
 
 
@@ -253,6 +284,35 @@ class ReconciliationRun(Base):
     events_replayed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     drift_detected: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     corrected: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    errors: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'finished', 'failed')", name="status_known"),
+    )
+
+
+class Import(Base):
+    """One import of a whole Stripe account (CONTRACT section 8): where it stands, so that a
+    stopped import resumes after the last page it finished, and its summary."""
+
+    __tablename__ = "imports"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default=RunStatus.RUNNING)
+    trigger: Mapped[str] = mapped_column(Text, nullable=False)
+    stage: Mapped[str] = mapped_column(Text, nullable=False)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    customers: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    checkout_sessions: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0")
+    )
+    subscriptions: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    purchases: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    owners_linked: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    unowned: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     errors: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     error_message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = _now()

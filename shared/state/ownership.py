@@ -8,13 +8,14 @@ customer's link joins the owner the moment the link is written, whatever the ord
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 
 from shared.db.ownership import JOIN_CUSTOMER, OWNER_COLUMNS
 from shared.records import ClaimedOwner, Owner
-from shared.tenants import project_exists
+from shared.tenants import project_config
 
 log = structlog.get_logger("shared.ownership")
 
@@ -32,28 +33,38 @@ class Attribution:
     unattributed_project_id: str | None = None  # unknown project, or no user: nobody's, ever
     named_user_id: str | None = None  # a user but no project: its customer's project, this user
 
+    @property
+    def names_user(self) -> bool:
+        """The object's own metadata names its user (so a PaymentIntent is a purchase)."""
+        return self.owner is not None or self.named_user_id is not None
+
 
 def attribute(tx: Connection, claimed: ClaimedOwner | None, object_id: str) -> Attribution:
     """Unknown projects and incomplete claims are logged; they are never given to the customer's
     owner instead (that would hand one user's purchase to another)."""
     if claimed is None:
         return Attribution()
-    if not claimed.project_id:
-        return Attribution(named_user_id=claimed.user_id)
-    if not claimed.user_id:
-        log.warning("owner.incomplete", project_id=claimed.project_id, object_id=object_id)
-        return Attribution(unattributed_project_id=claimed.project_id)
-    if not project_exists(tx, claimed.project_id):
+    project = project_config(tx, claimed.project_id or None)
+    if not claimed.project_id:  # the default project's, if there is one and a user is named
+        user = claimed.user_under(project.user_id_keys) if project is not None else None
+        if project is not None and user:
+            return Attribution(owner=Owner(project.id, user))
+        return Attribution(named_user_id=claimed.user_id or None)
+    if project is None:
         log.warning("owner.unknown_project", project_id=claimed.project_id, object_id=object_id)
         return Attribution(unattributed_project_id=claimed.project_id)
-    return Attribution(owner=Owner(claimed.project_id, claimed.user_id))
+    user = claimed.user_under(project.user_id_keys)
+    if not user:
+        log.warning("owner.incomplete", project_id=claimed.project_id, object_id=object_id)
+        return Attribution(unattributed_project_id=claimed.project_id)
+    return Attribution(owner=Owner(project.id, user))
 
 
 def is_linked(tx: Connection, customer_id: str) -> bool:
     row = tx.execute(
-        text("SELECT project_id FROM customers WHERE id = :id"), {"id": customer_id}
+        text("SELECT owner_project_id FROM customers WHERE id = :id"), {"id": customer_id}
     ).first()
-    return row is not None and row.project_id is not None
+    return row is not None and row.owner_project_id is not None
 
 
 def hold_customer(tx: Connection, customer_id: str | None) -> None:
@@ -149,3 +160,62 @@ def owners_of(tx: Connection, table: str, object_id: str) -> set[Owner]:
     if row is None or row.project_id is None:
         return set()
     return {Owner(row.project_id, row.user_id)}
+
+
+CUSTOMER_OWNERS = text(
+    """SELECT id, project_id, user_id, api_project_id, api_user_id,
+              owner_project_id, owner_user_id
+       FROM customers WHERE id = :id"""
+)
+LOCK_CUSTOMER = text("SELECT 1 FROM customers WHERE id = :id FOR UPDATE")
+SET_API_LINK = text("UPDATE customers SET api_project_id = :p, api_user_id = :u WHERE id = :id")
+OWNERS_OF_CUSTOMER_OBJECTS = text(
+    f"""SELECT DISTINCT {OWNER_COLUMNS} FROM subscriptions o {JOIN_CUSTOMER}
+        WHERE o.customer_id = :id
+        UNION
+        SELECT DISTINCT {OWNER_COLUMNS} FROM purchases o {JOIN_CUSTOMER}
+        WHERE o.customer_id = :id"""
+)
+
+
+def customer_owners(tx: Connection, customer_id: str) -> Row[Any] | None:
+    """The customer's metadata link, API link and effective owner (None: never seen)."""
+    return tx.execute(CUSTOMER_OWNERS, {"id": customer_id}).first()
+
+
+def set_api_link(tx: Connection, customer_id: str, owner: Owner | None) -> set[Owner]:
+    """An app's link (None removes it). It outranks the metadata link; returns every owner of
+    the customer's objects before and after, whose entitlements may have changed."""
+    tx.execute(
+        text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
+        {"id": customer_id},
+    )
+    tx.execute(LOCK_CUSTOMER, {"id": customer_id})
+    before = _owners_of_customer_objects(tx, customer_id)
+    params = {
+        "id": customer_id,
+        "p": owner.project_id if owner else None,
+        "u": owner.user_id if owner else None,
+    }
+    tx.execute(SET_API_LINK, params)
+    log.info(
+        "customer.api_linked" if owner else "customer.api_unlinked",
+        customer_id=customer_id,
+        project_id=owner.project_id if owner else None,
+    )
+    return before | _owners_of_customer_objects(tx, customer_id)
+
+
+def _owners_of_customer_objects(tx: Connection, customer_id: str) -> set[Owner]:
+    rows = tx.execute(OWNERS_OF_CUSTOMER_OBJECTS, {"id": customer_id})
+    return {Owner(row.project_id, row.user_id) for row in rows if row.project_id is not None}
+
+
+LINKED_AMONG = text(
+    "SELECT id FROM customers WHERE id = ANY(:ids) AND owner_project_id IS NOT NULL"
+)
+
+
+def linked_customers(tx: Connection, customer_ids: list[str]) -> set[str]:
+    """Those of `customer_ids` that have an owner (a metadata or an API link)."""
+    return set(tx.execute(LINKED_AMONG, {"ids": customer_ids}).scalars())

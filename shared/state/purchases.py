@@ -10,7 +10,9 @@ column of the table.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from typing import Any
+
+from sqlalchemy import Connection, Row, text
 
 from shared.records import PurchaseFacts
 from shared.state.ownership import Attribution, assign_object_owner
@@ -67,3 +69,14 @@ def apply_purchase_facts(
         },
     )
     assign_object_owner(tx, "purchases", facts.payment_intent_id, attribution, facts.created)
+
+
+PAYMENTS = text(
+    """SELECT payment_intent_id, payment_status, amount_refunded_minor
+       FROM purchases WHERE payment_intent_id = ANY(:ids)"""
+)
+
+
+def stored_payments(conn: Connection, ids: list[str]) -> dict[str, Row[Any]]:
+    """Payment status and refunded amount of the stored PaymentIntents among `ids`, by id."""
+    return {row.payment_intent_id: row for row in conn.execute(PAYMENTS, {"ids": ids})}

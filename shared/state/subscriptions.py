@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from typing import Any
+
+from sqlalchemy import Connection, Row, text
 
 from shared.records import InvoiceOutcome, SubscriptionSnapshot
 from shared.state.ownership import Attribution, assign_object_owner
@@ -91,3 +93,11 @@ def record_invoice_outcome(tx: Connection, outcome: InvoiceOutcome) -> None:
             "created": outcome.created,
         },
     )
+
+
+SNAPSHOTS = text("SELECT id, status, current_period_end FROM subscriptions WHERE id = ANY(:ids)")
+
+
+def stored_snapshots(conn: Connection, ids: list[str]) -> dict[str, Row[Any]]:
+    """Status and period end of the stored subscriptions among `ids`, by id (for comparing)."""
+    return {row.id: row for row in conn.execute(SNAPSHOTS, {"ids": ids})}

@@ -27,9 +27,11 @@ class StripeApiError(Exception):
         error_type: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
         self.body: dict[str, Any] = {
             "error": {"type": error_type, "message": message, "code": code, "param": param}
         }

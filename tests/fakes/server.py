@@ -23,6 +23,8 @@ _LIST_FILTERS = {
     "subscription": frozenset({"status", "created", "customer"}),
     "payment_intent": frozenset({"created", "customer"}),
     "event": frozenset({"created", "type", "types"}),
+    "customer": frozenset({"created", "email"}),
+    "checkout.session": frozenset({"created", "customer", "status", "payment_intent"}),
 }
 
 
@@ -41,6 +43,8 @@ ROUTES: list[tuple[re.Pattern[str], Route]] = [
     (re.compile(r"/v1/subscriptions"), _lister("subscription")),
     (re.compile(r"/v1/payment_intents"), _lister("payment_intent")),
     (re.compile(r"/v1/events"), _lister("event")),
+    (re.compile(r"/v1/customers"), _lister("customer")),
+    (re.compile(r"/v1/checkout/sessions"), _lister("checkout.session")),
     (re.compile(rf"/v1/subscriptions/{_ID}"), _getter("subscription")),
     (re.compile(rf"/v1/payment_intents/{_ID}"), _getter("payment_intent")),
     (re.compile(rf"/v1/charges/{_ID}"), _getter("charge")),
@@ -64,12 +68,17 @@ class Faults:
     pass_before_failing: int | None = None
     hang_count: int = 0
     hang_s: float = 0.0
+    rate_limited_count: int = 0
+    retry_after_s: int = 1
 
     def take(self) -> tuple[int | None, float]:
         """This request's injected status (or None) and delay in seconds."""
         with self.lock:
             status: int | None = None
-            if self.fail_count > 0:
+            if self.rate_limited_count > 0:
+                self.rate_limited_count -= 1
+                status = 429
+            elif self.fail_count > 0:
                 self.fail_count -= 1
                 status = self.fail_status
             elif self.pass_before_failing is not None:
@@ -132,6 +141,14 @@ class _Handler(BaseHTTPRequestHandler):
         if delay_s and self.server.stopping.wait(delay_s):
             return
         try:
+            if status == 429:
+                raise StripeApiError(
+                    429,
+                    "Request rate limit exceeded (injected by the fake)",
+                    error_type="invalid_request_error",
+                    code="rate_limit",
+                    headers={"Retry-After": str(self.server.faults.retry_after_s)},
+                )
             if status is not None:
                 raise StripeApiError(
                     status, "Injected failure from the fake", error_type="api_error"
@@ -141,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._authenticate()
             self._answer(200, self._route(method, url.path, params))
         except StripeApiError as exc:
-            self._answer(exc.status, exc.body)
+            self._answer(exc.status, exc.body, exc.headers)
 
     def _authenticate(self) -> None:
         key = _bearer_key(self.headers.get("Authorization", ""))
@@ -161,10 +178,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return route(self.server.store, match, params, path)
         raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")
 
-    def _answer(self, status: int, body: Json) -> None:
+    def _answer(self, status: int, body: Json, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
         try:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Request-Id", f"req_{secrets.token_hex(7)}")

@@ -181,9 +181,23 @@ def _filters(kind: str, params: Params) -> list[Filter]:
         filters.append(lambda o: o.get("customer") == customer)
     if kind == "subscription":
         filters.append(_status_filter(str_param(params, "status")))
+    for name in ("email", "payment_intent"):
+        wanted = str_param(params, name)
+        if wanted is not None:
+            filters.append(_equals(name, wanted))
+    if kind == "checkout.session":
+        session_status = str_param(params, "status")
+        if session_status is not None:
+            if session_status not in ("open", "complete", "expired"):
+                raise bad_param("status", "Invalid status: must be one of open, complete, expired")
+            filters.append(lambda o: o.get("status") == session_status)
     if kind == "event":
         filters.extend(_type_filters(params))
     return filters
+
+
+def _equals(name: str, wanted: str) -> Filter:
+    return lambda o: o.get(name) == wanted
 
 
 def _created_filter(raw: Any) -> Filter:

@@ -126,6 +126,13 @@ class FakeStripe:
         with faults.lock:
             faults.pass_before_failing, faults.fail_status = k, status
 
+    def rate_limit_next(self, n: int, retry_after_s: int = 1) -> None:
+        """The next ``n`` requests answer 429 ``rate_limit`` with ``Retry-After``, as Stripe
+        does past about 100 reads a second (25 in test mode)."""
+        faults = self._running.faults
+        with faults.lock:
+            faults.rate_limited_count, faults.retry_after_s = n, retry_after_s
+
     def hang_next(self, n: int, seconds: float) -> None:
         """Delay the next ``n`` answers by ``seconds``, to trip the client's timeout."""
         faults = self._running.faults
@@ -136,6 +143,7 @@ class FakeStripe:
         faults = self._running.faults
         with faults.lock:
             faults.fail_count, faults.pass_before_failing, faults.hang_count = 0, None, 0
+            faults.rate_limited_count = 0
 
     @property
     def request_log(self) -> list[tuple[str, str, Params]]:

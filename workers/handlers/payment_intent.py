@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -19,6 +20,7 @@ def apply_payment_intent_event(
 ) -> set[Owner]:
     facts = payment_intent_facts(event)
     attribution = attribute(tx, facts.owner, facts.payment_intent_id)
+    facts = replace(facts, names_user=facts.names_user or attribution.names_user)
     owner = attribution.owner
     touched = link_customer_from_event(tx, event, facts.customer_id, owner, facts.created, deps)
     touched |= owners_of(tx, "purchases", facts.payment_intent_id)  # an owner it may lose

@@ -81,16 +81,21 @@ def metadata(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def claimed_owner(obj: dict[str, Any], fallback_user_id: str | None = None) -> ClaimedOwner | None:
-    """metadata project_id + user_id (or the fallback, a Checkout Session's client_reference_id).
-
-    A claim naming only one of the two is kept with the other empty: the object then belongs
-    to nobody rather than to whoever its customer belongs to."""
+    """What the metadata says about the owner: `project_id`, `user_id` (or the fallback, a
+    Checkout Session's client_reference_id), and every other string value, since which key
+    names the user is the project's choice. None when the metadata says nothing at all."""
     meta = metadata(obj)
+    texts = tuple(sorted((key, value) for key, value in meta.items() if _text(value)))
+    if not texts and not fallback_user_id:
+        return None
     project_id = _text(meta.get("project_id"))
     user_id = _text(meta.get("user_id")) or fallback_user_id
-    if project_id is None and user_id is None:
-        return None
-    return ClaimedOwner(project_id=project_id or "", user_id=user_id or "")
+    return ClaimedOwner(
+        project_id=project_id or "",
+        user_id=user_id or "",
+        metadata=texts,
+        fallback_user_id=fallback_user_id,
+    )
 
 
 def _text(value: Any) -> str | None:

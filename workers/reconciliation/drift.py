@@ -29,6 +29,11 @@ def subscription_event(sub: Json, observed_at: int) -> Json:
     return _event(event_type, sub, observed_at)
 
 
+def checkout_session_event(session: Json, observed_at: int) -> Json:
+    """A completed Checkout Session as its event, dated when it was listed."""
+    return _event("checkout.session.completed", session, observed_at)
+
+
 def subscription_differs(sub: Json, local: LocalSubscription | None, observed_at: int) -> bool:
     if local is None:
         return True

@@ -13,10 +13,12 @@ from typing import Any
 
 import stripe
 import structlog
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine
 
 from shared.db import webhook_events
 from shared.db.reconciliation_runs import RunCounters, finish_run, load_run, summary_json
+from shared.state.purchases import stored_payments
+from shared.state.subscriptions import stored_snapshots
 from shared.statuses import RunStatus
 from shared.unit_of_work import UnitOfWork
 from workers.bootstrap import WorkerParts
@@ -35,14 +37,6 @@ from workers.reconciliation.stripe_window import Json, StripeWindow, fetch_windo
 log = structlog.get_logger("workers.reconciliation")
 Progress = Callable[[str, int], None]
 DAY_S = 86_400
-
-LOCAL_SUBSCRIPTIONS = text(
-    "SELECT id, status, current_period_end FROM subscriptions WHERE id = ANY(:ids)"
-)
-LOCAL_PURCHASES = text(
-    """SELECT payment_intent_id, payment_status, amount_refunded_minor
-       FROM purchases WHERE payment_intent_id = ANY(:ids)"""
-)
 
 
 def _no_progress(kind: str, count: int) -> None:
@@ -102,6 +96,15 @@ class Reconciler:
         self._check_purchases(window.payment_intents, counters, window.payment_intents_listed_at)
         progress("purchases checked", counters.purchases_checked)
 
+    def correct(
+        self, subscriptions: list[Json], payment_intents: list[Json], listed_at: int
+    ) -> RunCounters:
+        """Compare and correct objects fetched outside a run (one customer's, for a resync)."""
+        counters = RunCounters()
+        self._check_subscriptions(subscriptions, counters, listed_at)
+        self._check_purchases(payment_intents, counters, listed_at)
+        return counters
+
     def _replay_missed_events(self, events: list[Json], counters: RunCounters) -> None:
         """Events the webhook never delivered, stored and processed exactly as if it had."""
         for event in sorted(events, key=lambda e: (e.get("created") or 0, e.get("id") or "")):
@@ -122,7 +125,7 @@ class Reconciler:
     def _check_subscriptions(
         self, subs: list[Json], counters: RunCounters, observed_at: int
     ) -> None:
-        local = self._local(LOCAL_SUBSCRIPTIONS, [s["id"] for s in subs])
+        local = self._local(stored_snapshots, [s["id"] for s in subs])
         for sub in subs:
             counters.subscriptions_checked += 1
             row = local.get(sub["id"])
@@ -144,7 +147,7 @@ class Reconciler:
                 )
 
     def _check_purchases(self, pis: list[Json], counters: RunCounters, observed_at: int) -> None:
-        local = self._local(LOCAL_PURCHASES, [p["id"] for p in pis])
+        local = self._local(stored_payments, [p["id"] for p in pis])
         for pi in pis:
             row = local.get(pi["id"])
             if not is_purchase_candidate(pi, row is not None):
@@ -185,14 +188,16 @@ class Reconciler:
         else:
             counters.corrected += 1
 
-    def _local(self, query: Any, ids: list[str]) -> dict[str, Any]:
+    def _local(
+        self, read: Callable[[Connection, list[str]], dict[str, Any]], ids: list[str]
+    ) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            return {row[0]: row for row in conn.execute(query, {"ids": ids})}
+            return read(conn, ids)
 
     def _local_subscription(self, sub_id: str) -> LocalSubscription | None:
-        row = self._local(LOCAL_SUBSCRIPTIONS, [sub_id]).get(sub_id)
+        row = self._local(stored_snapshots, [sub_id]).get(sub_id)
         return LocalSubscription(row.status, row.current_period_end) if row else None
 
     def _local_purchase(self, payment_intent_id: str) -> LocalPurchase | None:
-        row = self._local(LOCAL_PURCHASES, [payment_intent_id]).get(payment_intent_id)
+        row = self._local(stored_payments, [payment_intent_id]).get(payment_intent_id)
         return LocalPurchase(row.payment_status, row.amount_refunded_minor) if row else None

@@ -1,0 +1,35 @@
+"""Starting or resuming an import for a worker (the admin API); the CLI runs one itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from shared.db.imports import create_import, load_import
+from shared.statuses import RunStatus
+
+
+class ImportNotStarted(ValueError):
+    """Refused before anything was queued; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def request_import(
+    engine: Engine, send: Callable[[str], None], trigger: str, resume: str | None
+) -> str:
+    """The import's id once a worker has been asked to run it."""
+    if resume is None:
+        import_id = create_import(engine, trigger)
+    else:
+        row = load_import(engine, resume)
+        if row is None:
+            raise ImportNotStarted(f"no import {resume!r}", status=404)
+        if row["status"] == RunStatus.FINISHED:
+            raise ImportNotStarted(f"import {resume} is finished; start a new one", status=409)
+        import_id = resume
+    send(import_id)
+    return import_id
