@@ -13,6 +13,7 @@ import stripe
 
 from cli import (
     adoption_cmd,
+    endpoints_cmd,
     events_cmd,
     processes_cmd,
     products_cmd,
@@ -20,6 +21,7 @@ from cli import (
     tenants_cmd,
 )
 from shared.operations.customer_links import LinkRefused
+from shared.outgoing.endpoints import EndpointRefused
 from shared.settings import SettingsError
 from shared.tenants import TenantError
 from workers.adoption.importer import ImportRefused
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmd.register(commands)
     reconcile_cmd.register(commands)
     adoption_cmd.register(commands)
+    endpoints_cmd.register(commands)
     return parser
 
 
@@ -50,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"billing: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (TenantError, LinkRefused, ImportRefused) as exc:
+    except (TenantError, LinkRefused, ImportRefused, EndpointRefused) as exc:
         print(f"billing: {exc}", file=sys.stderr)
         return 1
     except stripe.StripeError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import structlog
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from ingress import (
     admin_adoption,
+    admin_endpoints,
     admin_events,
     admin_reconciliation,
     customer_links,
@@ -27,7 +29,7 @@ from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool, create_sync_engine
 from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
-from shared.queue import create_broker
+from shared.queue import create_broker, enqueue_deliveries
 from shared.redis_client import create_async_redis, create_redis
 from shared.settings import Settings, SettingsError, load_settings
 from shared.unit_of_work import UnitOfWork
@@ -73,6 +75,23 @@ def routes() -> list[Route]:
         ),
         Route("/api/v1/admin/customers/{customer_id}", admin_adoption.get_customer),
         Route("/api/v1/admin/projects/{project_id}/users/{user_id}", admin_adoption.get_user),
+        Route(
+            "/api/v1/admin/projects/{project_id}/endpoints",
+            admin_endpoints.add_endpoint,
+            methods=["POST"],
+        ),
+        Route("/api/v1/admin/projects/{project_id}/endpoints", admin_endpoints.list_endpoints),
+        Route(
+            "/api/v1/admin/endpoints/{endpoint_id}",
+            admin_endpoints.remove_endpoint,
+            methods=["DELETE"],
+        ),
+        Route("/api/v1/admin/endpoints/{endpoint_id}/deliveries", admin_endpoints.list_deliveries),
+        Route(
+            "/api/v1/admin/deliveries/{delivery_id}/resend",
+            admin_endpoints.resend_delivery,
+            methods=["POST"],
+        ),
         Route(f"{admin}", admin_events.list_webhook_events),
         Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
         Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),
@@ -95,13 +114,18 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_sync_engine(settings, pool_size=2)
+        broker = create_broker(settings)
         ctx = IngressContext(
             settings=settings,
             pool=await create_async_pool(settings),
-            broker=create_broker(settings),
+            broker=broker,
             redis=create_async_redis(settings),
             engine=engine,
-            uow=UnitOfWork(engine, EntitlementCache(create_redis(settings))),
+            uow=UnitOfWork(
+                engine,
+                EntitlementCache(create_redis(settings)),
+                send_deliveries=partial(enqueue_deliveries, broker),
+            ),
         )
         app.state.ctx = ctx
         log.info("ingress.started", webhook_secrets=len(settings.webhook_secrets))

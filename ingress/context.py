@@ -14,7 +14,12 @@ import dramatiq
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
-from shared.queue import enqueue_event, enqueue_import, enqueue_reconciliation
+from shared.queue import (
+    enqueue_deliveries,
+    enqueue_event,
+    enqueue_import,
+    enqueue_reconciliation,
+)
 from shared.settings import Settings
 from shared.unit_of_work import UnitOfWork
 
@@ -30,6 +35,9 @@ class IngressContext:
 
     def enqueue_event(self, event_id: str) -> None:
         enqueue_event(self.broker, event_id)
+
+    def send_deliveries(self, delivery_ids: list[str]) -> None:
+        enqueue_deliveries(self.broker, delivery_ids)
 
     def enqueue_import(self, import_id: str) -> None:
         enqueue_import(self.broker, import_id)

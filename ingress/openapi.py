@@ -15,7 +15,7 @@ from shared.db.imports import SUMMARY_COUNTERS as IMPORT_COUNTERS
 from shared.db.reconciliation_runs import SUMMARY_COUNTERS
 from shared.operations.customer_links import CUSTOMER_ID_PATTERN
 from shared.settings import MAX_DAYS_BACK
-from shared.statuses import EventStatus, RunStatus
+from shared.statuses import DeliveryStatus, EventStatus, RunStatus
 from shared.tenants import PROJECT_ID_PATTERN as PROJECT_ID_RE
 
 Json = dict[str, Any]
@@ -60,6 +60,9 @@ USER_PARAM = _path_param("user_id", "the app's own id of the end user")
 EVENT_PARAM = _path_param("event_id", "Stripe event id, evt_…")
 RUN_PARAM = _path_param("run_id", "reconciliation run id, rec_…")
 IMPORT_PARAM = _path_param("import_id", "import id, imp_…")
+ENDPOINT_PARAM = _path_param("endpoint_id", "endpoint id, we_…")
+DELIVERY_PARAM = _path_param("delivery_id", "delivery id, dlv_…")
+DELIVERY_STATUSES = [status.value for status in DeliveryStatus]
 CUSTOMER_PARAM = _path_param(
     "customer_id", "Stripe customer id, cus_…", pattern=CUSTOMER_ID_PATTERN.pattern
 )
@@ -75,6 +78,55 @@ ADMIN_ERRORS: Json = {
 
 SCHEMAS: Json = {
     "Error": _obj({"error": {"type": "string"}}, ["error"]),
+    "EndpointRequest": _obj({"url": {"type": "string", "format": "uri"}}, ["url"]),
+    "Endpoint": _obj(
+        {
+            "id": {"type": "string"},
+            "project_id": {"type": "string"},
+            "url": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+        ["id", "project_id", "url", "created_at"],
+    ),
+    "EndpointWithSecret": _obj(
+        {
+            "id": {"type": "string"},
+            "url": {"type": "string"},
+            "secret": {"type": "string", "description": "whsec_…, shown once"},
+        },
+        ["id", "url", "secret"],
+    ),
+    "EndpointList": _obj(
+        {"endpoints": {"type": "array", "items": _ref("Endpoint")}}, ["endpoints"]
+    ),
+    "Delivery": _obj(
+        {
+            "id": {"type": "string"},
+            "message_id": {"type": "string"},
+            "type": {"type": "string"},
+            "status": {"enum": DELIVERY_STATUSES},
+            "attempts": {"type": "integer"},
+            "last_status_code": {"type": ["integer", "null"]},
+            "last_error": {"type": ["string", "null"]},
+            "next_attempt_at": NULLABLE_TIME,
+            "delivered_at": NULLABLE_TIME,
+        },
+        [
+            "id",
+            "message_id",
+            "type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+        ],  # fmt: skip
+    ),
+    "DeliveryList": _obj(
+        {"deliveries": {"type": "array", "items": _ref("Delivery")}}, ["deliveries"]
+    ),
+    "Resent": _obj({"delivery_id": {"type": "string"}, "resent": {"const": True}}),
     "ImportRequest": _obj({"resume": {"type": "string", "description": "imp_… to resume"}}),
     "ImportStarted": _obj({"import_id": {"type": "string"}}, ["import_id"]),
     "Import": _obj(
@@ -487,6 +539,68 @@ PATHS: Json = {
         parameters=[CUSTOMER_PARAM],
         security=ADMIN_AUTH,
     ),
+    "/api/v1/admin/projects/{project_id}/endpoints": {
+        "post": {
+            "summary": "Add an endpoint; its signing secret is shown in this answer only",
+            "security": ADMIN_AUTH,
+            "parameters": [PROJECT_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("EndpointRequest")}},
+            },
+            "responses": {
+                "201": _json("added", "EndpointWithSecret"),
+                "400": _error("not an https:// URL (http:// only when allowed)"),
+                **ADMIN_ERRORS,
+            },
+        },
+        "get": {
+            "summary": "A project's endpoints",
+            "security": ADMIN_AUTH,
+            "parameters": [PROJECT_PARAM],
+            "responses": {"200": _json("the endpoints", "EndpointList"), **ADMIN_ERRORS},
+        },
+    },
+    "/api/v1/admin/endpoints/{endpoint_id}": {
+        "delete": {
+            "summary": "Stop sending to an endpoint; its deliveries stay listed",
+            "security": ADMIN_AUTH,
+            "parameters": [ENDPOINT_PARAM],
+            "responses": {"204": {"description": "removed"}, **ADMIN_ERRORS},
+        }
+    },
+    "/api/v1/admin/endpoints/{endpoint_id}/deliveries": _get(
+        "An endpoint's deliveries, newest first",
+        {
+            "200": _json("deliveries", "DeliveryList"),
+            "400": _error("bad status or limit"),
+            **ADMIN_ERRORS,
+        },  # fmt: skip
+        parameters=[
+            ENDPOINT_PARAM,
+            {
+                "name": "status",
+                "in": "query",
+                "required": False,
+                "schema": {"enum": DELIVERY_STATUSES},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+        ],
+        security=ADMIN_AUTH,
+    ),
+    "/api/v1/admin/deliveries/{delivery_id}/resend": {
+        "post": {
+            "summary": "Send a delivery again now, with a fresh retry schedule",
+            "security": ADMIN_AUTH,
+            "parameters": [DELIVERY_PARAM],
+            "responses": {"202": _json("due again", "Resent"), **ADMIN_ERRORS},
+        }
+    },
     "/api/v1/admin/projects/{project_id}/users/{user_id}": _get(
         "What a user has, and why: entitlements, customers, subscriptions, purchases",
         {"200": _json("the user", "UserView"), "400": _error("bad project id"), **ADMIN_ERRORS},

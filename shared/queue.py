@@ -16,6 +16,10 @@ from shared.settings import Settings
 
 EVENTS_QUEUE = "events"
 MAINTENANCE_QUEUE = "maintenance"
+# Outgoing webhooks on their own queue: a slow receiver never delays Stripe's events.
+WEBHOOKS_QUEUE = "webhooks"
+DELIVER_ACTOR = "deliver_webhook"
+RELAY_DELIVERIES_ACTOR = "relay_due_deliveries"
 PROCESS_EVENT_ACTOR = "process_webhook_event"
 RECONCILE_ACTOR = "run_reconciliation"
 RELAY_ACTOR = "relay_stranded_events"
@@ -47,6 +51,7 @@ def create_broker(settings: Settings) -> RedisBroker:
     broker = RedisBroker(client=client, middleware=middleware)  # type: ignore[no-untyped-call]
     broker.declare_queue(EVENTS_QUEUE)
     broker.declare_queue(MAINTENANCE_QUEUE)
+    broker.declare_queue(WEBHOOKS_QUEUE)
     dramatiq.set_broker(broker)
     return broker
 
@@ -84,6 +89,32 @@ def enqueue_reconciliation(broker: dramatiq.Broker, run_id: str, days_back: int)
 
 def enqueue_relay(broker: dramatiq.Broker) -> None:
     enqueue_maintenance(broker, RELAY_ACTOR)
+
+
+def enqueue_deliveries(broker: dramatiq.Broker, delivery_ids: list[str]) -> None:
+    """Ask the workers to send these outgoing webhooks now."""
+    for delivery_id in delivery_ids:
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=WEBHOOKS_QUEUE,
+                actor_name=DELIVER_ACTOR,
+                args=(delivery_id,),
+                kwargs={},
+                options={},
+            )
+        )
+
+
+def enqueue_delivery_relay(broker: dramatiq.Broker) -> None:
+    broker.enqueue(
+        dramatiq.Message(
+            queue_name=WEBHOOKS_QUEUE,
+            actor_name=RELAY_DELIVERIES_ACTOR,
+            args=(),
+            kwargs={},
+            options={},
+        )
+    )
 
 
 def enqueue_import(broker: dramatiq.Broker, import_id: str) -> None:

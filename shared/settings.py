@@ -33,6 +33,9 @@ class Settings:
     event_max_backoff_ms: int
     relay_after_s: int
     stripe_api_rate: int
+    webhook_endpoints_allow_http: bool
+    webhook_retry_delays_s: tuple[int, ...]
+    webhook_timeout_s: float
 
     @property
     def sync_database_url(self) -> str:
@@ -45,6 +48,8 @@ class Settings:
         return _with_driver(self.database_url, "postgresql")
 
 
+# Waits after the 1st, 2nd, … failed try of an outgoing webhook (CONTRACT section 9).
+DEFAULT_RETRY_DELAYS_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
 MAX_DAYS_BACK = 3650  # reconciliation look-back; Stripe keeps events for 30 days anyway
 DEFAULT_DATABASE_URL = "postgresql://postgres@localhost:5432/billing"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -71,6 +76,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         event_max_backoff_ms=_int(env, "EVENT_MAX_BACKOFF_MS", 300_000, low=1),
         relay_after_s=_int(env, "RELAY_AFTER_SECONDS", 60, low=1),
         stripe_api_rate=_int(env, "STRIPE_API_RATE", 20, low=0),
+        webhook_endpoints_allow_http=_bool(env, "WEBHOOK_ENDPOINTS_ALLOW_HTTP", False),
+        webhook_retry_delays_s=_int_list(env, "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS_S),
+        webhook_timeout_s=float(_int(env, "WEBHOOK_TIMEOUT_SECONDS", 15, low=1, high=60)),
     )
 
 
@@ -95,6 +103,19 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int | 
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise SettingsError(f"{name} must be {bound}, got {value}")
     return value
+
+
+def _int_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise SettingsError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if any(value < 0 for value in values):
+        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    return values
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

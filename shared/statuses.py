@@ -26,6 +26,14 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class DeliveryStatus(enum.StrEnum):
+    """One outgoing message to one endpoint (CONTRACT section 9)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 class SubscriptionStatus(enum.StrEnum):
     """Stripe's subscription statuses in their lifecycle order: on equal `created` the later one
     wins (CONTRACT section 3)."""

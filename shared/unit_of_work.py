@@ -1,14 +1,15 @@
 """The one place that commits a change of billing state.
 
 Apply the change → recompute the touched users' entitlements in the same transaction (marking
-their cache entries dirty before the commit) → commit → store the new cache entries. The inbox,
-reconciliation's corrections and the operators' actions (product mappings) all write through
-it, so every future writer gets the same guarantees by using it.
+their cache entries dirty before the commit, and writing an outgoing message for every user
+whose entitlements changed) → commit → store the new cache entries and hand the new deliveries
+to the workers. The inbox, reconciliation, imports, customer links and product mappings all
+write through it, so every writer gets the same guarantees.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from shared.entitlements.cache_refresh import EntitlementCache
 from shared.entitlements.recompute import Recomputed, recompute_all
+from shared.outgoing.outbox import write_entitlement_changes
 from shared.records import Owner
 
 log = structlog.get_logger("shared.unit_of_work")
@@ -30,6 +32,7 @@ class Work:
     cache: EntitlementCache
     touched: set[Owner] = field(default_factory=set)
     recomputed: Recomputed = field(default_factory=dict)
+    deliveries: list[str] = field(default_factory=list)
     _pending: set[Owner] = field(default_factory=set)
 
     def touch(self, owners: Iterable[Owner]) -> None:
@@ -43,6 +46,7 @@ class Work:
         if self._pending:
             results = recompute_all(self.tx, self._pending)
             self.cache.mark_dirty(results)
+            self.deliveries += write_entitlement_changes(self.tx, results)
             self.recomputed.update(results)
             self._pending.clear()
 
@@ -51,6 +55,9 @@ class Work:
 class UnitOfWork:
     engine: Engine
     cache: EntitlementCache
+    # Told the new deliveries' ids after the commit (a worker sends them); a failure is logged,
+    # and the scheduler's relay finds them due anyway.
+    send_deliveries: Callable[[list[str]], None] | None = None
 
     @contextmanager
     def begin(self) -> Iterator[Work]:
@@ -64,3 +71,10 @@ class UnitOfWork:
                 self.cache.store(work.recomputed)
             except Exception as exc:  # committed; the dirty marks send readers to PostgreSQL
                 log.warning("entitlements.cache_refresh_failed", error=str(exc))
+        if work.deliveries and self.send_deliveries is not None:
+            try:
+                self.send_deliveries(work.deliveries)
+            except Exception as exc:  # committed and due: the delivery relay sends them
+                log.warning(
+                    "outgoing.enqueue_failed", deliveries=len(work.deliveries), error=str(exc)
+                )

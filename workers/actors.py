@@ -11,13 +11,16 @@ from typing import Any
 import dramatiq
 
 from shared.queue import (
+    DELIVER_ACTOR,
     EVENTS_QUEUE,
     IMPORT_ACTOR,
     MAINTENANCE_QUEUE,
     PROCESS_EVENT_ACTOR,
     RECONCILE_ACTOR,
     RELAY_ACTOR,
+    RELAY_DELIVERIES_ACTOR,
     RESYNC_ACTOR,
+    WEBHOOKS_QUEUE,
 )
 from workers.inbox import Inbox
 
@@ -95,3 +98,26 @@ def declare_adoption_actors(
     )
     def resync_customer(customer_id: str) -> dict[str, Any]:
         return resync(customer_id)
+
+
+def declare_outgoing_actors(
+    broker: dramatiq.Broker,
+    send: Callable[[str], object],
+    relay: Callable[[], int],
+    time_limit_ms: int,
+) -> None:
+    @dramatiq.actor(
+        broker=broker,
+        actor_name=DELIVER_ACTOR,
+        queue_name=WEBHOOKS_QUEUE,
+        max_retries=0,  # the delivery's own schedule (CONTRACT section 9) decides the next try
+        time_limit=time_limit_ms,
+    )
+    def deliver_webhook(delivery_id: str) -> None:
+        send(delivery_id)
+
+    @dramatiq.actor(
+        broker=broker, actor_name=RELAY_DELIVERIES_ACTOR, queue_name=WEBHOOKS_QUEUE, max_retries=0
+    )
+    def relay_due_deliveries() -> None:
+        relay()

@@ -9,11 +9,12 @@ from functools import partial
 
 import stripe
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.rate_limits.backends import RedisBackend
 from sqlalchemy import Engine
 
 from shared.db.engine import create_sync_engine
 from shared.entitlements.cache_refresh import EntitlementCache
-from shared.queue import create_broker, enqueue_event, enqueue_reconciliation
+from shared.queue import create_broker, enqueue_deliveries, enqueue_event, enqueue_reconciliation
 from shared.redis_client import create_redis
 from shared.settings import Settings
 from shared.stripe_api import CustomerMetadata, create_stripe_client, product_of_checkout_session
@@ -21,6 +22,7 @@ from shared.unit_of_work import UnitOfWork
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
 from workers.inbox import Handler, Inbox
+from workers.outgoing.sender import Sender, http_client
 
 
 @dataclass
@@ -33,9 +35,13 @@ class WorkerParts:
     deps: HandlerDeps
     handlers: dict[str, Handler]
     inbox: Inbox
+    sender: Sender
 
     def enqueue_event(self, event_id: str) -> None:
         enqueue_event(self.broker, event_id)
+
+    def send_deliveries(self, delivery_ids: list[str]) -> None:
+        enqueue_deliveries(self.broker, delivery_ids)
 
     def send_reconciliation(self, run_id: str, days_back: int) -> None:
         enqueue_reconciliation(self.broker, run_id, days_back)
@@ -44,7 +50,13 @@ class WorkerParts:
 def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
     engine = create_sync_engine(settings, pool_size=pool_size)
     stripe_client = create_stripe_client(settings)
-    uow = UnitOfWork(engine, EntitlementCache(create_redis(settings)))
+    broker = create_broker(settings)
+    redis_client = create_redis(settings)
+    uow = UnitOfWork(
+        engine,
+        EntitlementCache(redis_client),
+        send_deliveries=partial(enqueue_deliveries, broker),
+    )
     deps = HandlerDeps()
     if stripe_client is not None:
         deps = HandlerDeps(
@@ -53,6 +65,11 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
         )
     handlers = bind_handlers(deps)
     inbox = Inbox(uow=uow, handlers=handlers)
-    return WorkerParts(
-        settings, engine, create_broker(settings), stripe_client, uow, deps, handlers, inbox
+    sender = Sender(
+        engine=engine,
+        http=http_client(settings.webhook_timeout_s),
+        limits=RedisBackend(client=redis_client),
+        retry_delays_s=settings.webhook_retry_delays_s,
+        timeout_s=settings.webhook_timeout_s,
     )
+    return WorkerParts(settings, engine, broker, stripe_client, uow, deps, handlers, inbox, sender)

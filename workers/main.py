@@ -9,11 +9,14 @@ from shared.settings import load_settings
 from workers.actors import (
     declare_adoption_actors,
     declare_event_actors,
+    declare_outgoing_actors,
     declare_reconciliation_actor,
     declare_relay_actor,
 )
 from workers.adoption.run_actor import resync_or_refuse, run_import_or_refuse
 from workers.bootstrap import build_worker_parts
+from workers.outgoing.relay import relay_due_deliveries
+from workers.outgoing.sender import LEASE_MARGIN_S
 from workers.reconciliation.run_actor import run_or_refuse
 from workers.relay import relay_stranded_events
 
@@ -30,4 +33,10 @@ declare_relay_actor(
 declare_reconciliation_actor(broker, partial(run_or_refuse, parts))
 declare_adoption_actors(
     broker, partial(run_import_or_refuse, parts), partial(resync_or_refuse, parts)
+)
+declare_outgoing_actors(
+    broker,
+    parts.sender.send,
+    partial(relay_due_deliveries, parts.engine, parts.send_deliveries),
+    time_limit_ms=int((settings.webhook_timeout_s + LEASE_MARGIN_S) * 1000),
 )

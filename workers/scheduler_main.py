@@ -7,19 +7,27 @@ from datetime import UTC, datetime
 from functools import partial
 
 from shared.log_setup import configure_logging
-from shared.queue import enqueue_relay
+from shared.queue import enqueue_delivery_relay, enqueue_relay
 from shared.settings import Settings, load_settings
 from workers.bootstrap import build_worker_parts
 from workers.reconciliation.daily import DailyReconciliation
 from workers.scheduler import PeriodicJob, Scheduler
 
 RELAY_EVERY_S = 30.0
+DELIVERY_RELAY_EVERY_S = 5.0
 DAILY_CHECK_EVERY_S = 30.0
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
     parts = build_worker_parts(settings, pool_size=1)
-    jobs = [PeriodicJob("relay", RELAY_EVERY_S, partial(enqueue_relay, parts.broker))]
+    jobs = [
+        PeriodicJob("relay", RELAY_EVERY_S, partial(enqueue_relay, parts.broker)),
+        PeriodicJob(
+            "delivery-relay",
+            DELIVERY_RELAY_EVERY_S,
+            partial(enqueue_delivery_relay, parts.broker),
+        ),
+    ]
     if settings.reconciliation_enabled:
         daily = DailyReconciliation(
             engine=parts.engine,

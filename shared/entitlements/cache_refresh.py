@@ -23,11 +23,12 @@ class EntitlementCache:
     def mark_dirty(self, results: Recomputed) -> None:
         """Before commit: a Redis failure here fails the transaction, so no commit goes
         unmarked (a reader would otherwise keep serving the old entry)."""
-        for owner, (version, _) in results.items():
-            self._mark(keys=[dirty_key(*owner), entry_key(*owner)], args=[version, DIRTY_TTL_S])
+        for owner, result in results.items():
+            keys = [dirty_key(*owner), entry_key(*owner)]
+            self._mark(keys=keys, args=[result.version, DIRTY_TTL_S])
 
     def store(self, results: Recomputed) -> None:
         """After commit. If this fails, the dirty mark sends readers to PostgreSQL."""
-        for owner, (version, grants) in results.items():
-            keys, args = fill_args(owner, version, entitlements_json(grants))
+        for owner, result in results.items():
+            keys, args = fill_args(owner, result.version, entitlements_json(result.grants))
             self._store(keys=keys, args=args)

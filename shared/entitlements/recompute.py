@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC
+from typing import NamedTuple
 
 from sqlalchemy import Connection, text
 
@@ -42,7 +43,10 @@ PURCHASES = text(
           AND {IS_PURCHASE_SQL}
           AND o.status IN {GRANTING_PURCHASE_STATUS_SQL} AND o.product_id IS NOT NULL"""
 )
-CLEAR = text("DELETE FROM entitlements WHERE project_id = :p AND user_id = :u")
+CLEAR = text(
+    """DELETE FROM entitlements WHERE project_id = :p AND user_id = :u
+       RETURNING entitlement_key, source, source_id, product_id, expires_at"""
+)
 INSERT = text(
     """INSERT INTO entitlements
            (project_id, user_id, entitlement_key, source, source_id, product_id, expires_at)
@@ -55,8 +59,18 @@ BUMP_VERSION = text(
 )
 
 
-def recompute_entitlements(tx: Connection, owner: Owner) -> tuple[int, dict[str, Grant]]:
-    """Replace the owner's stored entitlements; returns the new version and the grants."""
+class UserRecompute(NamedTuple):
+    version: int  # grows with every recompute of the user
+    grants: dict[str, Grant]
+    previous: dict[str, Grant]  # what was stored before
+
+    @property
+    def changed(self) -> bool:
+        return self.grants != self.previous
+
+
+def recompute_entitlements(tx: Connection, owner: Owner) -> UserRecompute:
+    """Replace the owner's stored entitlements with what their state grants now."""
     params = {"p": owner.project_id, "u": owner.user_id}
     tx.execute(LOCK_USER, params)
     grants = compute_entitlements(
@@ -70,13 +84,17 @@ def recompute_entitlements(tx: Connection, owner: Owner) -> tuple[int, dict[str,
         ],
         keys_of_products(tx, owner.project_id),
     )
-    tx.execute(CLEAR, params)
+    previous = {
+        row.entitlement_key: Grant(row.source, row.source_id, row.product_id, row.expires_at)
+        for row in tx.execute(CLEAR, params)
+    }
     if grants:
         tx.execute(INSERT, [_row(owner, key, grant) for key, grant in grants.items()])
-    return int(tx.execute(BUMP_VERSION, params).scalar_one()), grants
+    version = int(tx.execute(BUMP_VERSION, params).scalar_one())
+    return UserRecompute(version, grants, previous)
 
 
-Recomputed = dict[Owner, tuple[int, dict[str, Grant]]]
+Recomputed = dict[Owner, UserRecompute]
 
 
 def recompute_all(tx: Connection, owners: Iterable[Owner]) -> Recomputed:

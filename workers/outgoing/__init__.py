@@ -1,0 +1,1 @@
+"""Sending the outbox's deliveries to the apps' endpoints."""
