@@ -24,6 +24,7 @@ from ingress import (
 )
 from ingress.context import IngressContext
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
+from ingress.path_guard import RefuseNulBytes
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool, create_sync_engine
@@ -138,7 +139,7 @@ def create_app(settings: Settings) -> Starlette:
     handlers: dict[Any, Any] = {error: database_unavailable for error in DATABASE_ERRORS}
     return Starlette(
         routes=routes(),
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=[Middleware(RequestLogMiddleware), Middleware(RefuseNulBytes)],
         lifespan=lifespan,
         exception_handlers={**handlers, Exception: internal_error},
     )

@@ -16,6 +16,7 @@ DATABASE_ERRORS = (
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection caught mid-operation by a shutdown
     asyncio.TimeoutError,
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
@@ -38,7 +39,17 @@ def json_error(status: int, message: str) -> JSONResponse:
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """Any route: a store that cannot answer is a 503 with a JSON reason, so clients retry."""
     log.error("request.database_unavailable", path=request.url.path, error=str(exc))
+    await discard_connections(request)
     return json_error(503, "database unavailable; retry later")
+
+
+async def discard_connections(request: Request) -> None:
+    """After a store failure, no pooled connection is trusted again: each is closed when it is
+    next released, and a fresh one opened when needed."""
+    ctx = getattr(request.app.state, "ctx", None)
+    pool = getattr(ctx, "pool", None)
+    if pool is not None:
+        await pool.expire_connections()
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:

@@ -16,6 +16,8 @@ MALFORMED = "malformed Stripe-Signature header"
 MISSING = "missing Stripe-Signature header"
 NO_MATCH = "no signature matches any configured webhook secret"
 STALE = "signature timestamp outside the tolerance"
+# Stripe sends one t= and a few v1= of 64 hex digits; far more is not a Stripe header.
+MAX_HEADER_CHARS = 8192
 
 
 def verify_stripe_signature(
@@ -24,10 +26,14 @@ def verify_stripe_signature(
     """Raise WebhookRejected unless one `v1` signature of `header` matches one secret."""
     if not header:
         raise WebhookRejected(MISSING)
+    if not header.isascii() or len(header) > MAX_HEADER_CHARS:
+        raise WebhookRejected(MALFORMED)  # stripe's compare_digest would raise on non-ASCII
     reason = NO_MATCH
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(payload, header, secret, tolerance_s)
+        except (TypeError, ValueError):
+            raise WebhookRejected(MALFORMED) from None
         except stripe.SignatureVerificationError as exc:
             found = _reason(str(exc))
             if found == MALFORMED:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from ingress.body import read_body_capped
 from ingress.context import IngressContext
 from ingress.envelope import EventEnvelope, parse_event_envelope
-from ingress.errors import DATABASE_ERRORS, WebhookRejected, json_error
+from ingress.errors import DATABASE_ERRORS, WebhookRejected, discard_connections, json_error
 from ingress.signature import verify_stripe_signature
 from shared.db.webhook_events import EventRow, insert_if_new_async
 
@@ -42,6 +42,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
         return json_error(400, f"payload cannot be stored as JSON: {exc}")
     except DATABASE_ERRORS as exc:
         bound.error("webhook.store_failed", error=str(exc))
+        await discard_connections(request)
         return json_error(503, "database unavailable; retry later")
 
     if is_new:
