@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
+
+StripeMode = Literal["live", "test", "both"]
 
 
 class SettingsError(ValueError):
@@ -33,6 +36,7 @@ class Settings:
     event_max_backoff_ms: int
     relay_after_s: int
     stripe_api_rate: int
+    stripe_mode: StripeMode
     webhook_endpoints_allow_http: bool
     webhook_retry_delays_s: tuple[int, ...]
     webhook_timeout_s: float
@@ -76,6 +80,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         event_max_backoff_ms=_int(env, "EVENT_MAX_BACKOFF_MS", 300_000, low=1),
         relay_after_s=_int(env, "RELAY_AFTER_SECONDS", 60, low=1),
         stripe_api_rate=_int(env, "STRIPE_API_RATE", 20, low=0),
+        stripe_mode=_stripe_mode(env),
         webhook_endpoints_allow_http=_bool(env, "WEBHOOK_ENDPOINTS_ALLOW_HTTP", False),
         webhook_retry_delays_s=_int_list(env, "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS_S),
         webhook_timeout_s=float(_int(env, "WEBHOOK_TIMEOUT_SECONDS", 15, low=1, high=60)),
@@ -103,6 +108,21 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int | 
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise SettingsError(f"{name} must be {bound}, got {value}")
     return value
+
+
+def _stripe_mode(env: Mapping[str, str]) -> StripeMode:
+    """Which events apply (CONTRACT section 2): by default the mode of STRIPE_SECRET_KEY."""
+    raw = env.get("STRIPE_MODE", "").strip().lower()
+    if raw:
+        if raw not in ("live", "test", "both"):
+            raise SettingsError(f"STRIPE_MODE must be one of live, test, both, got {raw!r}")
+        return raw  # type: ignore[return-value]
+    key = env.get("STRIPE_SECRET_KEY", "").strip()
+    if key.startswith(("sk_live_", "rk_live_")):
+        return "live"
+    if key.startswith(("sk_test_", "rk_test_")):
+        return "test"
+    return "both"
 
 
 def _int_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:

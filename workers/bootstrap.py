@@ -64,7 +64,7 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
             customer_metadata=CustomerMetadata(stripe_client),
         )
     handlers = bind_handlers(deps)
-    inbox = Inbox(uow=uow, handlers=handlers)
+    inbox = Inbox(uow=uow, handlers=handlers, mode=settings.stripe_mode)
     sender = Sender(
         engine=engine,
         http=http_client(settings.webhook_timeout_s),

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from shared.db import webhook_events
 from shared.records import Owner
+from shared.settings import StripeMode
 from shared.statuses import EventStatus
 from shared.unit_of_work import UnitOfWork, Work
 from workers.payloads.errors import MalformedEvent
@@ -31,6 +32,7 @@ PERMANENT_ERRORS = (MalformedEvent, KeyError, TypeError, AttributeError)
 class Inbox:
     uow: UnitOfWork
     handlers: Mapping[str, Handler]
+    mode: StripeMode = "both"  # test-mode events never grant live entitlements, and back
 
     def process(self, event_id: str) -> EventStatus | None:
         """Apply one stored event once. Returns its final status, None if unknown or handled."""
@@ -51,6 +53,11 @@ class Inbox:
         if row.status != EventStatus.RECEIVED:  # handled, or failed until an operator retries
             bound.info("event.not_received", status=row.status)
             return None
+        if self.mode != "both" and row.livemode != (self.mode == "live"):
+            error = f"{'live' if row.livemode else 'test'}-mode event; STRIPE_MODE={self.mode}"
+            webhook_events.stamp_handled(work.tx, event_id, EventStatus.SKIPPED, error=error)
+            bound.info("event.skipped", reason=error)
+            return EventStatus.SKIPPED
         handler = self.handlers.get(row.type)
         if handler is None:
             webhook_events.stamp_handled(work.tx, event_id, EventStatus.SKIPPED)

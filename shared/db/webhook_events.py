@@ -29,7 +29,7 @@ INSERT_IF_NEW = Statement(
        RETURNING true"""
 )
 LOCK_FOR_PROCESSING = Statement(
-    "SELECT type, status, payload FROM webhook_events WHERE id = :id FOR UPDATE"
+    "SELECT type, status, livemode, payload FROM webhook_events WHERE id = :id FOR UPDATE"
 )
 STAMP_HANDLED = Statement(
     """UPDATE webhook_events SET
