@@ -26,6 +26,8 @@ RELAY_ACTOR = "relay_stranded_events"
 IMPORT_ACTOR = "run_import"
 RESYNC_ACTOR = "resync_customer"
 RESULT_TTL_MS = 10 * 60 * 1000
+HEARTBEAT_TIMEOUT_MS = 15_000
+MAINTENANCE_CHANCE_PER_MILLION = 50_000
 
 # Ten minutes per message: an event touches a handful of rows; a reconciliation run gets its own.
 EVENT_TIME_LIMIT_MS = 10 * 60 * 1000
@@ -48,7 +50,14 @@ def create_broker(settings: Settings) -> RedisBroker:
         ),
     ]
     # Given a client, not a URL: from a URL RedisBroker would drop the socket timeouts.
-    broker = RedisBroker(client=client, middleware=middleware)  # type: ignore[no-untyped-call]
+    # A killed worker's unacknowledged messages go back to their queue once it has missed
+    # heartbeats for 15 s, found by any worker's maintenance (5 % of Redis calls).
+    broker = RedisBroker(
+        client=client,
+        middleware=middleware,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+        maintenance_chance=MAINTENANCE_CHANCE_PER_MILLION,
+    )  # type: ignore[no-untyped-call]
     broker.declare_queue(EVENTS_QUEUE)
     broker.declare_queue(MAINTENANCE_QUEUE)
     broker.declare_queue(WEBHOOKS_QUEUE)
@@ -87,8 +96,10 @@ def enqueue_reconciliation(broker: dramatiq.Broker, run_id: str, days_back: int)
     enqueue_maintenance(broker, RECONCILE_ACTOR, run_id=run_id, days_back=days_back)
 
 
-def enqueue_relay(broker: dramatiq.Broker) -> None:
-    enqueue_maintenance(broker, RELAY_ACTOR)
+def enqueue_relay(broker: dramatiq.Broker, **outage: float) -> None:
+    """`outage_from`/`outage_to` (unix seconds): also relay, at once, every event queued in
+    that window (Redis was down, so none of their messages reached it)."""
+    enqueue_maintenance(broker, RELAY_ACTOR, **outage)
 
 
 def enqueue_deliveries(broker: dramatiq.Broker, delivery_ids: list[str]) -> None:

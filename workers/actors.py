@@ -44,12 +44,12 @@ def declare_event_actors(broker: dramatiq.Broker, inbox: Inbox) -> None:
         inbox.record_failure(event_id, "retries exhausted", final=True)
 
 
-def declare_relay_actor(broker: dramatiq.Broker, relay: Callable[[], int]) -> None:
+def declare_relay_actor(broker: dramatiq.Broker, relay: Callable[..., int]) -> None:
     @dramatiq.actor(
         broker=broker, actor_name=RELAY_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=0
     )
-    def relay_stranded_events() -> None:
-        relay()
+    def relay_stranded_events(outage_from: float = 0.0, outage_to: float = 0.0) -> None:
+        relay(outage_from=outage_from, outage_to=outage_to)
 
 
 RECONCILIATION_TIME_LIMIT_MS = 2 * 3600 * 1000

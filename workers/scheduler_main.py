@@ -1,4 +1,4 @@
-"""The scheduler process's composition root: the relay every 30 s, the daily reconciliation."""
+"""The scheduler process's composition root: the relays every 5 s, the daily reconciliation."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from shared.queue import enqueue_delivery_relay, enqueue_relay
 from shared.settings import Settings, load_settings
 from workers.bootstrap import build_worker_parts
 from workers.reconciliation.daily import DailyReconciliation
+from workers.relay import RelaySender
 from workers.scheduler import PeriodicJob, Scheduler
 
-RELAY_EVERY_S = 30.0
+RELAY_EVERY_S = 5.0
 DELIVERY_RELAY_EVERY_S = 5.0
 DAILY_CHECK_EVERY_S = 30.0
 
@@ -21,7 +22,7 @@ DAILY_CHECK_EVERY_S = 30.0
 def build_scheduler(settings: Settings) -> Scheduler:
     parts = build_worker_parts(settings, pool_size=1)
     jobs = [
-        PeriodicJob("relay", RELAY_EVERY_S, partial(enqueue_relay, parts.broker)),
+        PeriodicJob("relay", RELAY_EVERY_S, RelaySender(partial(enqueue_relay, parts.broker))),
         PeriodicJob(
             "delivery-relay",
             DELIVERY_RELAY_EVERY_S,

@@ -50,12 +50,15 @@ RECORD_FAILED_TRY = Statement(
 MARK_FAILED = Statement(
     "UPDATE webhook_events SET status = 'failed' WHERE id = :id AND status = 'received'"
 )
-# The relay: `received` events not enqueued for base * 2^(n-1) seconds (capped), oldest first.
+# The relay: `received` events not enqueued for base * 2^(n-1) seconds (capped), and at once
+# those last enqueued during a Redis outage (their message never reached it); oldest first.
 SELECT_STRANDED = Statement(
     """SELECT id FROM webhook_events
        WHERE status = 'received'
-         AND coalesce(enqueued_at, received_at) < now() - make_interval(
-               secs => least(:base_s * power(2, greatest(enqueue_count - 1, 0)), :max_s))
+         AND (coalesce(enqueued_at, received_at) < now() - make_interval(
+                secs => least(:base_s * power(2, greatest(enqueue_count - 1, 0)), :max_s))
+              OR coalesce(enqueued_at, received_at)
+                 BETWEEN to_timestamp(:outage_from) AND to_timestamp(:outage_to))
        ORDER BY coalesce(enqueued_at, received_at)
        LIMIT :batch
        FOR UPDATE SKIP LOCKED"""
@@ -147,8 +150,20 @@ def mark_failed(tx: Connection, event_id: str) -> None:
     tx.execute(MARK_FAILED.sync, {"id": event_id})
 
 
-def select_stranded(tx: Connection, base_s: int, max_s: int, batch: int) -> list[str]:
-    params = {"base_s": base_s, "max_s": max_s, "batch": batch}
+def select_stranded(
+    tx: Connection,
+    base_s: int,
+    max_s: int,
+    batch: int,
+    outage: tuple[float, float] = (0.0, 0.0),
+) -> list[str]:
+    params = {
+        "base_s": base_s,
+        "max_s": max_s,
+        "batch": batch,
+        "outage_from": outage[0],
+        "outage_to": outage[1],
+    }
     return list(tx.execute(SELECT_STRANDED.sync, params).scalars())
 
 
