@@ -23,14 +23,16 @@ from ingress import (
     webhook,
 )
 from ingress.context import IngressContext
+from ingress.enqueuer import BackgroundEnqueuer
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
+from ingress.group_commit import GroupCommitter
 from ingress.path_guard import RefuseNulBytes
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool, create_sync_engine
 from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
-from shared.queue import create_broker, enqueue_deliveries
+from shared.queue import create_broker, enqueue_deliveries, enqueue_event
 from shared.redis_client import create_async_redis, create_redis
 from shared.settings import Settings, SettingsError, load_settings
 from shared.unit_of_work import UnitOfWork
@@ -116,9 +118,10 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_sync_engine(settings, pool_size=2)
         broker = create_broker(settings)
+        pool = await create_async_pool(settings)
         ctx = IngressContext(
             settings=settings,
-            pool=await create_async_pool(settings),
+            pool=pool,
             broker=broker,
             redis=create_async_redis(settings),
             engine=engine,
@@ -127,10 +130,16 @@ def create_app(settings: Settings) -> Starlette:
                 EntitlementCache(create_redis(settings)),
                 send_deliveries=partial(enqueue_deliveries, broker),
             ),
+            committer=GroupCommitter(pool),
+            enqueuer=BackgroundEnqueuer(partial(enqueue_event, broker)),
         )
+        ctx.committer.start()
+        ctx.enqueuer.start()
         app.state.ctx = ctx
         log.info("ingress.started", webhook_secrets=len(settings.webhook_secrets))
         yield
+        await ctx.committer.stop()
+        ctx.enqueuer.stop()
         await ctx.pool.close()
         await ctx.redis.aclose()
         ctx.broker.close()

@@ -14,6 +14,8 @@ import dramatiq
 import redis.asyncio as aioredis
 from sqlalchemy import Engine
 
+from ingress.enqueuer import BackgroundEnqueuer
+from ingress.group_commit import GroupCommitter
 from shared.queue import (
     enqueue_deliveries,
     enqueue_event,
@@ -32,6 +34,8 @@ class IngressContext:
     redis: aioredis.Redis
     engine: Engine
     uow: UnitOfWork
+    committer: GroupCommitter  # the webhook path's inserts
+    enqueuer: BackgroundEnqueuer  # the webhook path's enqueues, off the event loop
 
     def enqueue_event(self, event_id: str) -> None:
         enqueue_event(self.broker, event_id)

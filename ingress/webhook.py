@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 import structlog
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -13,7 +12,7 @@ from ingress.context import IngressContext
 from ingress.envelope import EventEnvelope, parse_event_envelope
 from ingress.errors import DATABASE_ERRORS, WebhookRejected, discard_connections, json_error
 from ingress.signature import verify_stripe_signature
-from shared.db.webhook_events import EventRow, insert_if_new_async
+from shared.db.webhook_events import EventRow
 
 log = structlog.get_logger("ingress.webhook")
 
@@ -36,7 +35,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
 
     bound = log.bind(event_id=envelope.id, event_type=envelope.type)
     try:
-        is_new = await insert_if_new_async(ctx.pool, _row(envelope, body))
+        is_new = await ctx.committer.store(_row(envelope, body))
     except asyncpg.DataError as exc:
         bound.warning("webhook.rejected", reason="payload cannot be stored", error=str(exc))
         return json_error(400, f"payload cannot be stored as JSON: {exc}")
@@ -46,10 +45,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
         return json_error(503, "database unavailable; retry later")
 
     if is_new:
-        try:
-            await run_in_threadpool(ctx.enqueue_event, envelope.id)
-        except Exception as exc:  # Redis down: stored and acknowledged; the relay enqueues it.
-            bound.warning("webhook.enqueue_failed", error=str(exc))
+        ctx.enqueuer.put(envelope.id)  # after the 2xx is decided; never waits for Redis
     bound.info("webhook.received", duplicate=not is_new)
     return JSONResponse({"received": True, "event_id": envelope.id, "duplicate": not is_new})
 

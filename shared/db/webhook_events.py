@@ -28,6 +28,18 @@ INSERT_IF_NEW = Statement(
        ON CONFLICT (id) DO NOTHING
        RETURNING true"""
 )
+# Many events in one statement (the ingress's group commit); ids already stored are skipped.
+INSERT_MANY_IF_NEW = Statement(
+    """INSERT INTO webhook_events
+           (id, type, api_version, created, livemode, payload, enqueued_at, enqueue_count)
+       SELECT id, type, api_version, created, livemode, CAST(payload AS jsonb), now(), 1
+       FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:api_versions AS text[]),
+                   CAST(:createds AS bigint[]), CAST(:livemodes AS boolean[]),
+                   CAST(:payloads AS text[]))
+            AS e(id, type, api_version, created, livemode, payload)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id"""
+)
 LOCK_FOR_PROCESSING = Statement(
     "SELECT type, status, livemode, payload FROM webhook_events WHERE id = :id FOR UPDATE"
 )
@@ -122,6 +134,23 @@ async def insert_if_new_async(pool: asyncpg.Pool, row: EventRow) -> bool:
     """The webhook path. True when the event is new, False for an id already stored."""
     inserted = await pool.fetchval(INSERT_IF_NEW.asyncpg_sql, *INSERT_IF_NEW.asyncpg_args(row))
     return inserted is True
+
+
+async def insert_many_if_new_async(pool: asyncpg.Pool, rows: Sequence[EventRow]) -> set[str]:
+    """The ids of `rows` that were new; one round trip and one commit for them all. The rows'
+    ids must be distinct."""
+    params = {
+        "ids": [row["id"] for row in rows],
+        "types": [row["type"] for row in rows],
+        "api_versions": [row["api_version"] for row in rows],
+        "createds": [row["created"] for row in rows],
+        "livemodes": [row["livemode"] for row in rows],
+        "payloads": [row["payload"] for row in rows],
+    }
+    records = await pool.fetch(
+        INSERT_MANY_IF_NEW.asyncpg_sql, *INSERT_MANY_IF_NEW.asyncpg_args(params)
+    )
+    return {record["id"] for record in records}
 
 
 def insert_if_new(tx: Connection, row: EventRow) -> bool:
