@@ -20,8 +20,7 @@ from cli import (
     reconcile_cmd,
     tenants_cmd,
 )
-from shared.operations.customer_links import LinkRefused
-from shared.outgoing.endpoints import EndpointRefused
+from shared.refusals import Refused
 from shared.settings import SettingsError
 from shared.tenants import TenantError
 from workers.adoption.importer import ImportRefused
@@ -53,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"billing: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (TenantError, LinkRefused, ImportRefused, EndpointRefused) as exc:
+    except (TenantError, Refused, ImportRefused) as exc:
         print(f"billing: {exc}", file=sys.stderr)
         return 1
     except stripe.StripeError as exc:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, Row
 
 from shared.records import Owner
+from shared.refusals import Refused
 from shared.state.ownership import customer_owners, set_api_link
 from shared.unit_of_work import UnitOfWork
 
@@ -19,12 +20,8 @@ MAX_USER_ID_CHARS = 255
 LinkSource = Literal["api", "metadata"]
 
 
-class LinkRefused(ValueError):
-    """The request cannot be carried out; `status` is the HTTP answer, the message says why."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class LinkRefused(Refused):
+    """A customer link that cannot be made: a bad id, or a customer of another project."""
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,12 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from shared.db.imports import create_import, load_import
+from shared.refusals import Refused
 from shared.statuses import RunStatus
 
 
-class ImportNotStarted(ValueError):
-    """Refused before anything was queued; `status` is the HTTP answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class ImportNotStarted(Refused):
+    """Refused before anything was queued."""
 
 
 def request_import(

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, text
 
 from shared.isotime import iso_utc
+from shared.refusals import Refused
 from shared.tenants import require_project
 
 MAX_URL_CHARS = 2048
@@ -30,12 +31,8 @@ REMOVE = text(
 )
 
 
-class EndpointRefused(ValueError):
-    """The request cannot be carried out; `status` is the HTTP answer, the message says why."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class EndpointRefused(Refused):
+    """A bad URL, or an endpoint or delivery that does not exist."""
 
 
 @dataclass(frozen=True)
