@@ -1,5 +1,6 @@
-"""Fixtures of every tier. Stores are the real PostgreSQL (TEST_DATABASE_URL) and Redis
-(TEST_REDIS_URL); `make test` creates and migrates the database before pytest runs."""
+"""Fixtures of every tier (a test only pays for those it asks for). Stores are the real
+PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL); `make test` creates and migrates the
+database before pytest runs. The tiers' own conftests empty the stores before each test."""
 
 from __future__ import annotations
 
@@ -13,15 +14,23 @@ from sqlalchemy import Engine, create_engine
 from starlette.testclient import TestClient
 
 from ingress.app import create_app
+from shared.db.engine import create_sync_engine
+from shared.entitlements.cache_refresh import EntitlementCache
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWork
+from tests.fakes.fixtures import fake_stripe  # noqa: F401 - the fixture, for every tier
+from tests.stripe_events import PROJECT
 from tests.support import processes
-from tests.support.signing import sign as _sign
+from tests.support.state import create_project
 from tests.support.stores import (
     TEST_REDIS_URL,
     process_env,
     settings_for,
     truncate_all_tables,
 )
+from workers.handlers import bind_handlers
+from workers.handlers.deps import HandlerDeps
+from workers.inbox import Inbox
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +67,31 @@ def clean_redis(redis_client: redis.Redis) -> redis.Redis:
 
 
 @pytest.fixture
-def sign() -> Callable[..., str]:
-    """sign(body, secret, timestamp=None) -> Stripe-Signature header."""
-    return _sign
+def project(clean_db: Engine) -> str:
+    """The project every owner metadata of tests/stripe_events names by default."""
+    return create_project(clean_db, PROJECT)
+
+
+@pytest.fixture(scope="session")
+def worker_engine(settings: Settings) -> Iterator[Engine]:
+    """The worker's own engine, built as its composition root builds it."""
+    engine = create_sync_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_cache(settings: Settings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def inbox(worker_engine: Engine, worker_cache: redis.Redis) -> Inbox:
+    """What a worker thread calls: the handlers of the registry with no Stripe key configured."""
+    uow = UnitOfWork(worker_engine, EntitlementCache(worker_cache))
+    return Inbox(uow=uow, handlers=bind_handlers(HandlerDeps()))
 
 
 @pytest.fixture

@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BILLING = [sys.executable, "-m", "cli.main"]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -76,13 +78,14 @@ def start_process(
 
 
 def wait_until(
-    condition: Callable[[], object],
+    condition: Callable[[], T | None],
     timeout_s: float,
     what: str,
     interval_s: float = 0.05,
     process: ServiceProcess | None = None,
-) -> object:
-    """Poll `condition` until it returns something truthy; fail naming `what` at the deadline."""
+) -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail naming `what`
+    at the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = condition()

@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from shared.db import webhook_events
 from shared.db.models import Base
 from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
 from shared.settings import Settings, load_settings
@@ -23,6 +24,7 @@ TEST_DATABASE_URL = os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
 ADMIN_TOKEN = "admin-token-for-tests"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CLOSED_POSTGRES_URL = "postgresql://postgres@127.0.0.1:1/x"
 CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"
 DRAMATIQ_NAMESPACE = "dramatiq"
@@ -94,14 +96,23 @@ def stored_event_ids(engine: Engine) -> list[str]:
         return list(conn.execute(text("SELECT id FROM webhook_events ORDER BY id")).scalars())
 
 
-def event_row(engine: Engine, event_id: str) -> dict[str, Any] | None:
+def event_row(engine: Engine, event_id: str) -> dict[str, Any]:
+    """The stored event's row; fails the test when there is none."""
     with engine.connect() as conn:
         row = (
             conn.execute(text("SELECT * FROM webhook_events WHERE id = :id"), {"id": event_id})
             .mappings()
             .one_or_none()
         )
-    return dict(row) if row is not None else None
+    assert row is not None, f"no event {event_id} stored"
+    return dict(row)
+
+
+def store_event(engine: Engine, event: dict[str, Any]) -> str:
+    """Store an event as the ingress does (an id already there is kept); returns its id."""
+    with engine.begin() as tx:
+        webhook_events.insert_if_new(tx, webhook_events.event_row(event))
+    return str(event["id"])
 
 
 def insert_event(
@@ -110,25 +121,37 @@ def insert_event(
     event_type: str = "customer.created",
     status: str = "received",
     age_days: int = 0,
-    payload: dict[str, Any] | None = None,
 ) -> None:
-    """Store an event as the ingress would (or as if it had been there for `age_days`)."""
-    body = payload or {"id": event_id, "type": event_type, "created": 1_700_000_000}
+    """Store a bare event, as if the workers had left it `status`, received `age_days` ago."""
+    store_event(engine, {"id": event_id, "type": event_type, "created": 1_700_000_000})
     with engine.begin() as tx:
         tx.execute(
             text(
-                """INSERT INTO webhook_events
-                       (id, type, created, payload, status, received_at, enqueued_at, enqueue_count)
-                   VALUES (:id, :type, 1700000000, CAST(:payload AS jsonb), :status,
-                           now() - make_interval(days => :age), now(), 1)"""
+                """UPDATE webhook_events
+                   SET status = :status, received_at = now() - make_interval(days => :age)
+                   WHERE id = :id"""
             ),
-            {
-                "id": event_id,
-                "type": event_type,
-                "payload": json.dumps(body),
-                "status": status,
-                "age": age_days,
-            },
+            {"id": event_id, "status": status, "age": age_days},
+        )
+
+
+def set_event_status(engine: Engine, event_id: str, status: str) -> None:
+    with engine.begin() as tx:
+        tx.execute(
+            text("UPDATE webhook_events SET status = :status WHERE id = :id"),
+            {"id": event_id, "status": status},
+        )
+
+
+def age_last_enqueue(engine: Engine, event_id: str, seconds: float) -> None:
+    """As if the event had last been enqueued `seconds` ago (what the relay looks at)."""
+    with engine.begin() as tx:
+        tx.execute(
+            text(
+                """UPDATE webhook_events SET enqueued_at = now() - make_interval(secs => :s)
+                   WHERE id = :id"""
+            ),
+            {"s": seconds, "id": event_id},
         )
 
 
