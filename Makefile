@@ -44,8 +44,9 @@ lint: install ## ruff, the layer contracts (import-linter) and mypy --strict
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-bench: migrate ## webhook ingress throughput, see tests/bench/
+bench: migrate ## webhook ingress throughput and a 10,000-customer import, see tests/bench/
 	$(BIN)/python -m tests.bench.webhook_ingress
+	$(BIN)/python -m tests.bench.import_account
 
 clean:
 	rm -rf $(VENV)
