@@ -6,6 +6,7 @@ Producers send messages by actor name, so the ingress never imports worker code.
 from __future__ import annotations
 
 import dramatiq
+import structlog
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Pipelines, Retries, TimeLimit
 from dramatiq.results import Results
@@ -14,11 +15,17 @@ from dramatiq.results.backends import RedisBackend
 from shared.redis_client import create_redis
 from shared.settings import Settings
 
+log = structlog.get_logger("shared.queue")
+
 EVENTS_QUEUE = "events"
 MAINTENANCE_QUEUE = "maintenance"
 # Outgoing webhooks on their own queue: a slow receiver never delays Stripe's events.
 WEBHOOKS_QUEUE = "webhooks"
 DELIVER_ACTOR = "deliver_webhook"
+# Stripe API look-ups asked for by events, beside the event path.
+ENRICHMENT_QUEUE = "enrichment"
+ENRICH_CUSTOMER_ACTOR = "enrich_customer_owner"
+ENRICH_SESSION_ACTOR = "enrich_session_product"
 RELAY_DELIVERIES_ACTOR = "relay_due_deliveries"
 PROCESS_EVENT_ACTOR = "process_webhook_event"
 RECONCILE_ACTOR = "run_reconciliation"
@@ -61,6 +68,7 @@ def create_broker(settings: Settings) -> RedisBroker:
     broker.declare_queue(EVENTS_QUEUE)
     broker.declare_queue(MAINTENANCE_QUEUE)
     broker.declare_queue(WEBHOOKS_QUEUE)
+    broker.declare_queue(ENRICHMENT_QUEUE)
     dramatiq.set_broker(broker)
     return broker
 
@@ -114,6 +122,23 @@ def enqueue_deliveries(broker: dramatiq.Broker, delivery_ids: list[str]) -> None
                 options={},
             )
         )
+
+
+def offer_enrichment(broker: dramatiq.Broker, actor_name: str, *args: object) -> None:
+    """Ask for a Stripe look-up; Redis down only loses the look-up (reconciliation catches up),
+    never the event that asked."""
+    try:
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=ENRICHMENT_QUEUE,
+                actor_name=actor_name,
+                args=args,
+                kwargs={},
+                options={},
+            )
+        )
+    except Exception as exc:
+        log.warning("enrichment.enqueue_failed", actor=actor_name, error=str(exc))
 
 
 def enqueue_delivery_relay(broker: dramatiq.Broker) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,28 +89,3 @@ def product_of_checkout_session(client: stripe.StripeClient, session_id: str) ->
             product = price.product
             return product if isinstance(product, str) else product.id
     return None
-
-
-class CustomerMetadata:
-    """Customer id -> its metadata, from the Stripe API, remembered for a few minutes (misses
-    too), so that a burst of events of one customer costs one call. A failed call answers None:
-    ownership then waits for metadata on an object, as without a key."""
-
-    def __init__(self, client: stripe.StripeClient, ttl_s: float = 300.0) -> None:
-        self.client = client
-        self.ttl_s = ttl_s
-        self._seen: dict[str, tuple[float, dict[str, Any] | None]] = {}
-
-    def __call__(self, customer_id: str) -> dict[str, Any] | None:
-        now = time.monotonic()
-        cached = self._seen.get(customer_id)
-        if cached is not None and now - cached[0] < self.ttl_s:
-            return cached[1]
-        metadata: dict[str, Any] | None = None
-        try:
-            customer = self.client.v1.customers.retrieve(customer_id)
-            metadata = dict(customer.to_dict().get("metadata") or {})
-        except stripe.StripeError as exc:  # remembered too: one failing call per customer and TTL
-            log.warning("stripe.customer_lookup_failed", customer_id=customer_id, error=str(exc))
-        self._seen[customer_id] = (now, metadata)
-        return metadata

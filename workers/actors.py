@@ -12,6 +12,9 @@ import dramatiq
 
 from shared.queue import (
     DELIVER_ACTOR,
+    ENRICH_CUSTOMER_ACTOR,
+    ENRICH_SESSION_ACTOR,
+    ENRICHMENT_QUEUE,
     EVENTS_QUEUE,
     IMPORT_ACTOR,
     MAINTENANCE_QUEUE,
@@ -121,3 +124,19 @@ def declare_outgoing_actors(
     )
     def relay_due_deliveries() -> None:
         relay()
+
+
+def declare_enrichment_actors(
+    broker: dramatiq.Broker,
+    customer_owner: Callable[[str, int], None],
+    session_product: Callable[[str, str, int], None],
+) -> None:
+    """Dramatiq's retries (EVENT_MAX_RETRIES, backoff) cover a slow or unreachable Stripe API."""
+
+    @dramatiq.actor(broker=broker, actor_name=ENRICH_CUSTOMER_ACTOR, queue_name=ENRICHMENT_QUEUE)
+    def enrich_customer_owner(customer_id: str, created: int) -> None:
+        customer_owner(customer_id, created)
+
+    @dramatiq.actor(broker=broker, actor_name=ENRICH_SESSION_ACTOR, queue_name=ENRICHMENT_QUEUE)
+    def enrich_session_product(session_id: str, payment_intent_id: str, created: int) -> None:
+        session_product(session_id, payment_intent_id, created)

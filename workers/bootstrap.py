@@ -14,10 +14,18 @@ from sqlalchemy import Engine
 
 from shared.db.engine import create_sync_engine
 from shared.entitlements.cache_refresh import EntitlementCache
-from shared.queue import create_broker, enqueue_deliveries, enqueue_event, enqueue_reconciliation
+from shared.queue import (
+    ENRICH_CUSTOMER_ACTOR,
+    ENRICH_SESSION_ACTOR,
+    create_broker,
+    enqueue_deliveries,
+    enqueue_event,
+    enqueue_reconciliation,
+    offer_enrichment,
+)
 from shared.redis_client import create_redis
 from shared.settings import Settings
-from shared.stripe_api import CustomerMetadata, create_stripe_client, product_of_checkout_session
+from shared.stripe_api import create_stripe_client
 from shared.unit_of_work import UnitOfWork
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
@@ -60,8 +68,8 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
     deps = HandlerDeps()
     if stripe_client is not None:
         deps = HandlerDeps(
-            product_of_session=partial(product_of_checkout_session, stripe_client),
-            customer_metadata=CustomerMetadata(stripe_client),
+            enrich_customer=partial(offer_enrichment, broker, ENRICH_CUSTOMER_ACTOR),
+            enrich_session_product=partial(offer_enrichment, broker, ENRICH_SESSION_ACTOR),
         )
     handlers = bind_handlers(deps)
     inbox = Inbox(uow=uow, handlers=handlers, mode=settings.stripe_mode)

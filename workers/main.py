@@ -8,6 +8,7 @@ from shared.log_setup import configure_logging
 from shared.settings import load_settings
 from workers.actors import (
     declare_adoption_actors,
+    declare_enrichment_actors,
     declare_event_actors,
     declare_outgoing_actors,
     declare_reconciliation_actor,
@@ -15,6 +16,7 @@ from workers.actors import (
 )
 from workers.adoption.run_actor import resync_or_refuse, run_import_or_refuse
 from workers.bootstrap import build_worker_parts
+from workers.enrichment import Enricher
 from workers.outgoing.relay import relay_due_deliveries
 from workers.outgoing.sender import LEASE_MARGIN_S
 from workers.reconciliation.run_actor import run_or_refuse
@@ -40,3 +42,5 @@ declare_outgoing_actors(
     partial(relay_due_deliveries, parts.engine, parts.send_deliveries),
     time_limit_ms=int((settings.webhook_timeout_s + LEASE_MARGIN_S) * 1000),
 )
+enricher = Enricher(parts.uow, parts.stripe_client)
+declare_enrichment_actors(broker, enricher.customer_owner, enricher.session_product)

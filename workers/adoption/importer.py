@@ -75,7 +75,7 @@ class Importer:
     @classmethod
     def from_parts(cls, parts: WorkerParts, client: stripe.StripeClient) -> Importer:
         # The customers stage has read every customer's metadata: no per-customer look-ups.
-        handlers = bind_handlers(replace(parts.deps, customer_metadata=None))
+        handlers = bind_handlers(replace(parts.deps, enrich_customer=None))
         return cls(parts.engine, client, parts.uow, handlers)
 
     def run(self, import_id: str) -> dict[str, Any]:

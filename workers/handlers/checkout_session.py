@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,9 +21,8 @@ def apply_checkout_session_completed(
     obj = event_object(event, "checkout.session")
     created = event_created(event)
     facts = session_purchase_facts(event)
-    if facts is not None and facts.product_id is None and deps.product_of_session is not None:
-        # Before any row lock: a slow Stripe call must not hold up this customer's other events.
-        facts = replace(facts, product_id=deps.product_of_session(obj["id"]))
+    if facts is not None and facts.product_id is None and deps.enrich_session_product:
+        deps.enrich_session_product(obj["id"], facts.payment_intent_id, created)
     attribution = attribute(tx, session_owner(obj), obj["id"])
     owner = attribution.owner
     touched = link_customer_from_event(tx, event, id_of(obj, "customer"), owner, created, deps)

@@ -1,5 +1,6 @@
 """Linking a customer to an owner from whatever is known: the object's own metadata, else its
-Customer's metadata, as sent expanded in the payload or, with a Stripe key, looked up."""
+Customer's metadata as sent expanded in the payload; with a Stripe key, an unlinked customer's
+metadata is looked up beside the event path (workers/enrichment.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import Connection
 from shared.records import Owner
 from shared.state.ownership import attribute, is_linked, link_customer
 from workers.handlers.deps import HandlerDeps
-from workers.payloads.customer import expanded_customer_claim, metadata_claim
+from workers.payloads.customer import expanded_customer_claim
 
 
 def link_customer_from_event(
@@ -23,7 +24,7 @@ def link_customer_from_event(
 ) -> set[Owner]:
     if owner is None and customer_id is not None:
         claim = expanded_customer_claim(event)
-        if claim is None and deps.customer_metadata and not is_linked(tx, customer_id):
-            claim = metadata_claim(deps.customer_metadata(customer_id))
+        if claim is None and deps.enrich_customer and not is_linked(tx, customer_id):
+            deps.enrich_customer(customer_id, created)  # its metadata, looked up off this path
         owner = attribute(tx, claim, customer_id).owner
     return link_customer(tx, customer_id, owner, created)

@@ -1,19 +1,25 @@
-"""What handlers may need beyond the transaction, given by the worker's composition root."""
+"""What handlers may need beyond the transaction, given by the worker's composition root.
+
+Stripe API look-ups never run inside an event's processing: a handler only asks for one (a
+message on the `enrichment` queue, workers/enrichment.py) and applies what its event carries;
+the look-up's result arrives later through the same rules. So a slow or unreachable Stripe API
+slows no event.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-# Stripe API look-ups, present when a key is set:
-# Checkout Session id -> product id of its first line item;
-ProductLookup = Callable[[str], str | None]
-# Customer id -> the Customer's metadata (None when it cannot be had).
-CustomerMetadataLookup = Callable[[str], dict[str, Any] | None]
+# (customer id, the asking event's `created`): read the Customer's metadata for its owner.
+CustomerEnrichment = Callable[[str, int], None]
+# (Checkout Session id, its PaymentIntent id, `created`): read the product of its line items.
+SessionProductEnrichment = Callable[[str, str, int], None]
 
 
 @dataclass(frozen=True)
 class HandlerDeps:
-    product_of_session: ProductLookup | None = None
-    customer_metadata: CustomerMetadataLookup | None = None
+    """Present when STRIPE_SECRET_KEY is set."""
+
+    enrich_customer: CustomerEnrichment | None = None
+    enrich_session_product: SessionProductEnrichment | None = None
