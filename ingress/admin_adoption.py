@@ -23,7 +23,6 @@ from shared.stripe_api import NO_STRIPE_KEY
 from shared.tenants import TenantError, validate_project_id
 
 log = structlog.get_logger("ingress.admin")
-RESYNC_WAIT_S = 60.0
 
 
 async def start_import(request: Request) -> Response:
@@ -66,12 +65,20 @@ async def resync_customer(request: Request) -> Response:
         return json_error(400, str(exc))
     if ctx.settings.stripe_secret_key is None:
         return json_error(503, f"refused: {NO_STRIPE_KEY}")
+    wait_s = ctx.settings.resync_wait_s
     try:
         result = await run_in_threadpool(
-            call_maintenance, ctx.broker, RESYNC_ACTOR, RESYNC_WAIT_S, customer_id=customer_id
+            call_maintenance, ctx.broker, RESYNC_ACTOR, wait_s, customer_id=customer_id
         )
-    except ResultTimeout:
-        return json_error(504, f"no worker finished the resync within {RESYNC_WAIT_S:.0f} s")
+    except ResultTimeout:  # queued all the same: a worker carries it out when it can
+        return JSONResponse(
+            {
+                "customer_id": customer_id,
+                "queued": True,
+                "message": f"no worker finished the resync within {wait_s} s; it runs when one can",
+            },
+            status_code=202,
+        )
     except ResultFailure as exc:
         if "No such customer" in str(exc):
             return json_error(404, f"Stripe knows no customer {customer_id}")

@@ -126,6 +126,13 @@ SCHEMAS: Json = {
     "DeliveryList": _obj(
         {"deliveries": {"type": "array", "items": _ref("Delivery")}}, ["deliveries"]
     ),
+    "Queued": _obj(
+        {
+            "customer_id": {"type": "string"},
+            "queued": {"const": True},
+            "message": {"type": "string"},
+        }
+    ),
     "Resent": _obj({"delivery_id": {"type": "string"}, "resent": {"const": True}}),
     "ImportRequest": _obj({"resume": {"type": "string", "description": "imp_… to resume"}}),
     "ImportStarted": _obj({"import_id": {"type": "string"}}, ["import_id"]),
@@ -529,7 +536,7 @@ PATHS: Json = {
                 **ADMIN_ERRORS,
                 "502": _error("the Stripe API failed"),
                 "503": _error("no STRIPE_SECRET_KEY, or the queue is unavailable"),
-                "504": _error("no worker finished the resync in time"),
+                "202": _json("queued: no worker finished it within RESYNC_WAIT_SECONDS", "Queued"),
             },
         }
     },

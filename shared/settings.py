@@ -40,6 +40,7 @@ class Settings:
     webhook_endpoints_allow_http: bool
     webhook_retry_delays_s: tuple[int, ...]
     webhook_timeout_s: float
+    resync_wait_s: int
 
     @property
     def sync_database_url(self) -> str:
@@ -84,6 +85,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_endpoints_allow_http=_bool(env, "WEBHOOK_ENDPOINTS_ALLOW_HTTP", False),
         webhook_retry_delays_s=_int_list(env, "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS_S),
         webhook_timeout_s=float(_int(env, "WEBHOOK_TIMEOUT_SECONDS", 15, low=1, high=60)),
+        resync_wait_s=_int(env, "RESYNC_WAIT_SECONDS", 60, low=1, high=600),
     )
 
 

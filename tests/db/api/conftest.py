@@ -30,7 +30,7 @@ class Credentials:
 
 @pytest.fixture(scope="session")
 def api_settings() -> Settings:
-    return settings_for(STRIPE_SECRET_KEY=STRIPE_KEY_NEVER_USED)
+    return settings_for(STRIPE_SECRET_KEY=STRIPE_KEY_NEVER_USED, RESYNC_WAIT_SECONDS="1")
 
 
 @pytest.fixture
