@@ -28,7 +28,7 @@ from tests.e2e.adoption.helpers import (
 )
 from tests.fakes.stripe_api import FakeStripe
 from tests.support import processes
-from tests.support.stores import ADMIN_TOKEN
+from tests.support.stores import ADMIN_TOKEN, process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -261,3 +261,19 @@ def test_without_admin_api_key_the_adoption_endpoints_do_not_exist(
     finally:
         proc.stop()
     assert [row["id"] for row in import_rows(engine)] == [import_id]
+
+
+def test_without_stripe_secret_key_imports_and_resyncs_are_refused_and_nothing_is_stored(
+    engine: Engine, tmp_path: Path
+) -> None:
+    env = process_env(STRIPE_SECRET_KEY="")
+    proc, base_url = processes.start_web(env, tmp_path)
+    try:
+        with httpx.Client(base_url=base_url, timeout=10) as client:
+            for path in (IMPORTS, "/api/v1/admin/customers/cus_000001/resync"):
+                answer = client.post(path, headers=ADMIN)
+                assert answer.status_code == 503, (path, answer.text)
+                assert "STRIPE_SECRET_KEY" in answer.json()["error"]
+    finally:
+        proc.stop()
+    assert import_rows(engine) == []
