@@ -50,3 +50,7 @@ bench: migrate ## webhook ingress throughput and a 10,000-customer import, see t
 
 clean:
 	rm -rf $(VENV)
+
+.PHONY: faults
+faults: install ## the fault suite: real processes, private PostgreSQL and Redis (tests/faults/)
+	$(BIN)/python -m tests.faults $(FAULTS_ARGS)
