@@ -142,3 +142,5 @@ def test_module_runs_standalone_and_prints_its_base_url() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
