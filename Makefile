@@ -8,7 +8,8 @@ TEST_DATABASE_URL ?= postgresql://postgres@localhost:5432/billing_test
 TEST_REDIS_URL ?= redis://localhost:6379/15
 export DATABASE_URL
 
-.PHONY: install run test migrate migration rollback lint bench db clean
+.PHONY: install run test test-database test-unit test-db test-e2e migrate migration rollback lint \
+    bench db clean
 
 $(BIN)/billing: pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +34,23 @@ rollback: install ## one migration down
 run: migrate ## web + worker + scheduler against the local PostgreSQL and Redis; Ctrl-C stops all
 	$(BIN)/billing dev
 
-test: install ## the whole suite against the real PostgreSQL and Redis
+PYTEST := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
+
+test-database: install ## create the database named by TEST_DATABASE_URL if missing, migrate it
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/billing createdb
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/billing migrate
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test: test-database ## the whole suite against the real PostgreSQL and Redis
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-unit: install ## the pure tier (tests/unit) and the fake Stripe API's own tests: no store
+	$(PYTEST) tests/unit tests/fakes $(PYTEST_ARGS)
+
+test-db: test-database ## the database tier (tests/db): real PostgreSQL and Redis, in-process app
+	$(PYTEST) tests/db $(PYTEST_ARGS)
+
+test-e2e: test-database ## the end-to-end tier (tests/e2e): real serve, worker and scheduler
+	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 lint: install ## ruff, the layer contracts (import-linter) and mypy --strict
 	$(BIN)/ruff check .
