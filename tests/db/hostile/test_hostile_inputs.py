@@ -23,7 +23,7 @@ def event_body(**overrides: object) -> str:
 
 
 def post(client: TestClient, body: str | bytes, signature: str | bytes) -> int:
-    answer = client.post(WEBHOOK, content=body, headers={"Stripe-Signature": signature})  # type: ignore[dict-item]
+    answer = client.post(WEBHOOK, content=body, headers={"Stripe-Signature": signature})
     assert answer.headers["content-type"] == "application/json"
     assert answer.json()["error"]
     return answer.status_code
