@@ -5,7 +5,7 @@
 
 The story of one user: a subscription bought through Checkout, its first invoice paid, then a
 one-time lifetime purchase refunded in two steps. Events are built from Stripe's own example
-objects (tests/stripe_events.py), signed like Stripe signs them, and posted in order. After each
+objects (tests/stripe_events/), signed like Stripe signs them, and posted in order. After each
 one the script waits until the service has handled it (through the admin API when a token is
 given, else until the read API's answer changes, for a few seconds) and prints the user's
 entitlements and the project's metrics.
@@ -38,72 +38,44 @@ CHANGE_WAIT_S = 3.0
 def story(project: str, user: str, tag: str, now: int) -> Iterator[tuple[str, dict[str, Any]]]:
     """(what happens, event) in the order Stripe would send them; ids other than the products
     carry `tag`, so that each run is a new customer of the same user."""
-    customer, sub, pi, charge = (f"{p}_demo_{tag}" for p in ("cus", "sub", "pi", "ch"))
+    customer, sub, pi = (f"{p}_demo_{tag}" for p in ("cus", "sub", "pi"))
     pro, lifetime = PRO_PRODUCT, LIFETIME_PRODUCT
-    session = se.checkout_session(
-        f"cs_demo_{tag}",
-        mode="subscription",
-        customer=customer,
-        subscription=sub,
-        metadata={"project_id": project},
-        client_reference_id=user,
-        amount_total=PRICE_MINOR,
-        created=now,
-    )
     yield (
         "checkout completed: the customer is linked to the user",
-        _event("checkout.session.completed", session, now),
-    )
-    subscription = se.subscription(
-        sub,
-        customer=customer,
-        status="active",
-        products=[pro],
-        period_end=now + MONTH_S,
-        created=now + 1,
-    )
+        se.checkout_session_event(
+            now, mode="subscription", session_id=f"cs_demo_{tag}", customer=customer,
+            subscription=sub, metadata={"project_id": project}, client_reference_id=user,
+            amount=PRICE_MINOR,
+        ),
+    )  # fmt: skip
     yield (
         f"subscription created, active: grants {pro}",
-        _event("customer.subscription.created", subscription, now + 1),
-    )
-    invoice = se.invoice(
-        f"in_demo_{tag}", customer=customer, subscription_id=sub, paid=True, created=now + 2
-    )
+        se.subscription_event(
+            now + 1, event_type=se.SUBSCRIPTION_CREATED, sub_id=sub, customer=customer,
+            products=(pro,), period_end=now + MONTH_S,
+        ),
+    )  # fmt: skip
     yield (
         "first invoice paid (records the payment; status comes from the subscription)",
-        _event("invoice.payment_succeeded", invoice, now + 2),
+        se.invoice_event(
+            now + 2, invoice_id=f"in_demo_{tag}", sub_id=sub, customer=customer, amount=PRICE_MINOR
+        ),
     )
     owner = {"project_id": project, "user_id": user, "product_id": lifetime}
-    intent = se.payment_intent(
-        pi,
-        amount=LIFETIME_MINOR,
-        customer=customer,
-        metadata=owner,
-        latest_charge=charge,
-        created=now + 3,
-    )
     yield (
         f"one-time payment succeeded: lifetime {lifetime}",
-        _event("payment_intent.succeeded", intent, now + 3),
+        se.payment_intent_event(
+            now + 3, pi_id=pi, amount=LIFETIME_MINOR, customer=customer, metadata=owner
+        ),
     )
     for step, refunded in enumerate((1000, LIFETIME_MINOR), start=4):
-        refund = se.charge(
-            charge,
-            payment_intent=pi,
-            amount=LIFETIME_MINOR,
-            amount_refunded=refunded,
-            customer=customer,
-            created=now + step,
-        )
         what = "partly refunded: kept" if refunded < LIFETIME_MINOR else "fully refunded: revoked"
         yield (
             f"{what} ({refunded} of {LIFETIME_MINOR})",
-            _event("charge.refunded", refund, now + step),
+            se.refund_event(
+                now + step, refunded, pi_id=pi, amount=LIFETIME_MINOR, customer=customer
+            ),
         )
-
-
-def _event(event_type: str, obj: dict[str, Any], created: int) -> dict[str, Any]:
-    return se.event(event_type, obj, created=created)
 
 
 def post_signed(client: httpx.Client, secret: str, event: dict[str, Any]) -> httpx.Response:

@@ -110,6 +110,7 @@ def invoice_event(
     invoice_id: str = "in_1",
     sub_id: str | None = "sub_1",
     customer: str = "cus_1",
+    amount: int = 2000,
     payment_intent: str | None = None,
     shape: str = "new",
 ) -> Json:
@@ -119,6 +120,7 @@ def invoice_event(
         customer=customer,
         subscription_id=sub_id,
         paid=paid,
+        amount=amount,
         payment_intent=payment_intent,
         created=created,
         shape=shape,

@@ -1,6 +1,6 @@
 """Minimal Stripe event envelopes for the ingress tests: only what the ingress reads.
 
-Events with real Stripe objects inside are built by tests/stripe_events.py.
+Events with real Stripe objects inside are built by tests/stripe_events/.
 """
 
 from __future__ import annotations
