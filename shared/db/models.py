@@ -170,6 +170,11 @@ class Subscription(Base):
     __table_args__ = (
         CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
         Index("ix_subscriptions_owner", "project_id", "user_id"),
+        Index(
+            "ix_subscriptions_named_user",
+            "named_user_id",
+            postgresql_where=text("named_user_id IS NOT NULL"),
+        ),
     )
 
 
@@ -230,6 +235,11 @@ class Purchase(Base):
             "payment_status IN ('pending', 'failed', 'succeeded')", name="payment_status_known"
         ),
         Index("ix_purchases_owner", "project_id", "user_id"),
+        Index(
+            "ix_purchases_named_user",
+            "named_user_id",
+            postgresql_where=text("named_user_id IS NOT NULL"),
+        ),
     )
 
 

@@ -17,7 +17,7 @@ from shared.db.definitions import (
     GRANTING_PURCHASE_STATUS_SQL,
     IS_PURCHASE_SQL,
 )
-from shared.db.ownership import JOIN_CUSTOMER, owned_by_user
+from shared.db.ownership import owned_by_user
 from shared.entitlements.compute import (
     ActivePurchase,
     ActiveSubscription,
@@ -27,19 +27,18 @@ from shared.entitlements.compute import (
 from shared.records import Owner
 from shared.state.product_mapping import keys_of_products
 
-OWNED_BY = owned_by_user(":p", ":u")
-
 LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:p || '/' || :u, 0))")
 SUBSCRIPTIONS = text(
     f"""SELECT o.id, o.status, o.product_ids, o.current_period_end
-        FROM subscriptions o {JOIN_CUSTOMER}
-        WHERE ({OWNED_BY}) AND o.status IN {ENTITLING_STATUS_SQL}"""
+        FROM subscriptions o
+        WHERE {owned_by_user("subscriptions", "id", ":p", ":u")}
+          AND o.status IN {ENTITLING_STATUS_SQL}"""
 )
 # A purchase: has an owner source, is not an invoice's payment, and is paid (refunds aside).
 PURCHASES = text(
     f"""SELECT o.payment_intent_id, o.product_id
-        FROM purchases o {JOIN_CUSTOMER}
-        WHERE ({OWNED_BY})
+        FROM purchases o
+        WHERE {owned_by_user("purchases", "payment_intent_id", ":p", ":u")}
           AND {IS_PURCHASE_SQL}
           AND o.status IN {GRANTING_PURCHASE_STATUS_SQL} AND o.product_id IS NOT NULL"""
 )

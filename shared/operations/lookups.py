@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from shared.db.definitions import IS_PURCHASE_SQL
-from shared.db.ownership import JOIN_CUSTOMER, owned_by_user
+from shared.db.ownership import owned_by_user
 from shared.entitlements.compute import Grant
 from shared.isotime import iso_utc
 
@@ -23,12 +23,13 @@ SUBSCRIPTION_COLUMNS = "o.id, o.status, o.current_period_end, o.product_ids, o.c
 PURCHASE_COLUMNS = """o.payment_intent_id AS id, o.status, o.amount_minor AS amount,
     o.amount_refunded_minor AS amount_refunded, o.currency, o.product_id, o.customer_id"""
 SUBSCRIPTIONS_OF_USER = text(
-    f"""SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions o {JOIN_CUSTOMER}
-        WHERE {owned_by_user(":p", ":u")} ORDER BY o.id"""
+    f"""SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions o
+        WHERE {owned_by_user("subscriptions", "id", ":p", ":u")} ORDER BY o.id"""
 )
 PURCHASES_OF_USER = text(
-    f"""SELECT {PURCHASE_COLUMNS} FROM purchases o {JOIN_CUSTOMER}
-        WHERE {owned_by_user(":p", ":u")} AND {IS_PURCHASE_SQL} ORDER BY o.payment_intent_id"""
+    f"""SELECT {PURCHASE_COLUMNS} FROM purchases o
+        WHERE {owned_by_user("purchases", "payment_intent_id", ":p", ":u")}
+          AND {IS_PURCHASE_SQL} ORDER BY o.payment_intent_id"""
 )
 CUSTOMER = text(
     """SELECT id, owner_project_id, owner_user_id, api_project_id, project_id
