@@ -87,6 +87,34 @@ class LogCounts:
     errors: Counter[str] = field(default_factory=Counter)  # event name of error-level lines
     # tries that ended in an exception: the inbox's own lines and Dramatiq's
     tries_crashed: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    glued_lines: int = 0  # lines holding two JSON entries
+
+
+def json_entries(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The JSON objects of a log file, and how many lines held more than one: a line's text and
+    its newline are separate writes (structlog's PrintLogger), which threads and Dramatiq's
+    log pipe interleave, so two entries may share a line."""
+    decoder = json.JSONDecoder()
+    entries: list[dict[str, Any]] = []
+    glued = 0
+    for line in path.read_text(errors="replace").splitlines():
+        position, found = 0, 0
+        while position < len(line):
+            if line[position] != "{":
+                next_object = line.find("{", position)
+                if next_object < 0:
+                    break
+                position = next_object
+            try:
+                entry, position = decoder.raw_decode(line, position)
+            except ValueError:
+                break
+            if isinstance(entry, dict):
+                entries.append(entry)
+                found += 1
+        glued += found > 1
+    return entries, glued
 
 
 def read_worker_logs(procs: list[Proc]) -> LogCounts:
@@ -94,13 +122,10 @@ def read_worker_logs(procs: list[Proc]) -> LogCounts:
     for proc in procs:
         if not proc.name.startswith("worker-"):
             continue
-        for line in proc.log_path.read_text(errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(entry, dict):
-                continue
+        entries, glued = json_entries(proc.log_path)
+        counts.glued_lines += glued
+        counts.lines += len(entries)
+        for entry in entries:
             name, event_id = entry.get("event"), entry.get("event_id")
             if entry.get("level") in ("error", "critical"):
                 found = DRAMATIQ_FAILED.search(str(name))
@@ -305,7 +330,13 @@ def check_end_state(
             f"{proc.name} exited on its own (code {proc.popen.returncode}): {proc.log_tail(600)!r}"
         )
     if counts.errors:
-        outcome.notes.append(f"error-level worker log lines: {dict(counts.errors)}")
+        top = sorted(counts.errors.items(), key=lambda kv: -kv[1])[:6]
+        outcome.notes.append(f"error-level worker log lines (most frequent): {dict(top)}")
+    if counts.glued_lines:
+        outcome.notes.append(
+            f"{counts.glued_lines} worker log lines held two JSON entries "
+            f"(of {counts.lines} entries)"
+        )
 
 
 def scan_for_secrets(log_root: Path, secrets: dict[str, str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from datetime import UTC, datetime
 
@@ -25,6 +26,8 @@ def row(result: Result) -> tuple[str, ...]:
     recovery = "-" if result.recovery_s is None else f"{result.recovery_s:.1f}"
     if result.recovery_limit_s is not None and result.recovery_s is not None:
         recovery += f" (< {result.recovery_limit_s:.0f})"
+    if result.recovery_detail:
+        recovery += f"; {result.recovery_detail}"
     na = result.events_label == "-"
     return (
         result.name,
@@ -56,9 +59,10 @@ def markdown(results: list[Result], total_s: float, short: bool, config: Config)
     lines = [
         "# Fault suite: last run",
         "",
-        f"`python -m tests.faults{' --short' if short else ''}` on {when}, "
-        f"{platform.node() and 'a'} {platform.machine()} machine; {config.users} users per world, "
-        f"seed {config.seed}; {total_s:.0f} s in all.",
+        f"`python -m tests.faults{' --short' if short else ''}` on {when}, a "
+        f"{os.cpu_count()}-core {platform.machine()} machine (load average "
+        f"{os.getloadavg()[1]:.1f} over the last 5 minutes at the end); {config.users} users "
+        f"per world, seed {config.seed}; {total_s:.0f} s in all.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "| " + " | ".join("---" for _ in HEADER) + " |",

@@ -9,6 +9,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,7 @@ from tests.faults.checks import (
     Outcome,
     check_end_state,
     db_rows,
+    json_entries,
     scan_for_secrets,
     wait_until_terminal,
 )
@@ -39,6 +41,7 @@ class Result:
     recovery_limit_s: float | None = None
     duration_s: float = 0.0
     events_label: str = ""
+    recovery_detail: str = ""  # shown beside the recovery seconds
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,7 @@ class Stage:
     log_dir: Path
     app_key: str
     db_url: str
+    worker_boot_s: float = 0.0  # from `billing worker` started to every process ready
 
 
 @dataclass
@@ -148,7 +152,8 @@ class Harness:
         stage.app_key = output.strip().splitlines()[-1].strip()
         self.app_keys.append(stage.app_key)
         services.start_web()
-        services.wait_ready(worker, WORKER_READY, worker_processes)
+        ready = services.wait_ready(worker, WORKER_READY, worker_processes)
+        stage.worker_boot_s = ready - worker.started_at
         services.wait_ready(scheduler, "scheduler.started")
         return stage
 
@@ -246,7 +251,9 @@ def worker_kill(h: Harness) -> Result:
     world = build_world(h.config.users, h.config.seed + 1)
     stage = h.stage("worker-kill")
     items = delivery_plan(world, 0.25, h.config.seed + 1)
-    spread = h.config.spread_s * 1.5  # room for three worker start-ups (~10 s each when busy)
+    # Each kill hits a worker that has been consuming for a while, and all three during the
+    # delivery: room for three start-ups as slow as the first one (5-20 s on 2 busy cores).
+    spread = max(h.config.spread_s * 1.5, 3 * (stage.worker_boot_s + 2.5) + 8)
     restarts: list[float] = []
     kills: list[float] = []
     ready: list[float] = []
@@ -283,7 +290,8 @@ def worker_kill(h: Harness) -> Result:
         f"SIGKILL of the worker's process group at {[round(k - t, 1) for k in kills]} s "
         f"(during delivery: {during}); replacements started at "
         f"{[round(r - t, 1) for r in restarts]} s, ready at {[round(r - t, 1) for r in ready]} s; "
-        f"delivery ended at {log.finished_at - t:.1f} s"
+        f"delivery ended at {log.finished_at - t:.1f} s (spread over {spread:.0f} s: the first "
+        f"worker took {stage.worker_boot_s:.1f} s from start to ready)"
     )
     if terminal_at is not None:
         outcome.notes.append(
@@ -291,7 +299,10 @@ def worker_kill(h: Harness) -> Result:
         )
     if not all(during):
         outcome.fail(f"a kill came after the delivery had ended (workers start slowly?): {during}")
-    return Result("worker-kill", outcome, recovery, KILL_RECOVERY_LIMIT_S)
+    result = Result("worker-kill", outcome, recovery, KILL_RECOVERY_LIMIT_S)
+    if terminal_at is not None:
+        result.recovery_detail = f"ready +{terminal_at - ready[-1]:.1f}"
+    return result
 
 
 def redis_outage(h: Harness) -> Result:
@@ -324,6 +335,24 @@ def redis_outage(h: Harness) -> Result:
             f"{len(not_ok)} answer(s) other than 200 while Redis was down: {_sample(not_ok)}"
         )
     _check_recovery(outcome, recovery, REDIS_RECOVERY_LIMIT_S, "Redis answered again")
+    # When the relay queued the stranded events again: apart from the workers' pace.
+    back_wall = window[1] + time.time() - time.monotonic()
+    passes = []
+    for proc in stage.services.procs:
+        if proc.name.startswith("worker-"):
+            for entry in json_entries(proc.log_path)[0]:
+                if entry.get("event") == "relay.requeued":
+                    at = datetime.fromisoformat(str(entry["timestamp"]).replace("Z", "+00:00"))
+                    if at.timestamp() > back_wall:
+                        passes.append((round(at.timestamp() - back_wall, 1), entry.get("count")))
+    outcome.notes.append(
+        f"relay passes after Redis was back (s, events queued): {sorted(passes)}"
+        + (
+            f"; all terminal {recovery - max(p[0] for p in passes):.1f} s after the last"
+            if passes and recovery is not None
+            else ""
+        )
+    )
     return Result("redis-outage", outcome, recovery, REDIS_RECOVERY_LIMIT_S)
 
 
@@ -471,7 +500,15 @@ def stuck_handler(h: Harness) -> Result:
         with psycopg.connect(stage.db_url, autocommit=False) as conn:
             conn.execute(USER_LOCK, (PROJECT, stuck_user))
             held_from = time.monotonic()
-            sleep_until(held_from + STUCK_HOLD_S)
+            while time.monotonic() < held_from + STUCK_HOLD_S:
+                # worker transactions waiting on a lock: on the user's, or on the row of an
+                # event another stuck transaction holds (a relayed copy)
+                blocked = db_rows(
+                    stage.db_url,
+                    "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+                )[0]["n"]
+                seen["max_blocked"] = max(seen.get("max_blocked", 0), blocked)
+                time.sleep(1.0)
             rows = db_rows(
                 stage.db_url,
                 "SELECT id, status, received_at < now() - interval '5 seconds' AS old "
@@ -479,7 +516,7 @@ def stuck_handler(h: Harness) -> Result:
             )
             seen["waiting_on_lock"] = db_rows(
                 stage.db_url,
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'advisory'",
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
             )[0]["n"]
             mine = [r for r in rows if world.event_users.get(r["id"]) == stuck_user]
             others = [r for r in rows if world.event_users.get(r["id"]) != stuck_user and r["old"]]
@@ -501,7 +538,8 @@ def stuck_handler(h: Harness) -> Result:
     outcome.notes.append(
         f"{stuck_user} ({stuck_events} events) locked for {STUCK_HOLD_S:.0f} s from "
         f"{0.15 * spread:.1f} s: at the release {seen.get('stuck')} of its events were waiting, "
-        f"{seen.get('waiting_on_lock')} worker transactions stuck on the lock, "
+        f"{seen.get('waiting_on_lock')} worker transactions waiting on a lock (at most "
+        f"{seen.get('max_blocked')} of the 8 threads during the hold), "
         f"{seen.get('others_waiting')} events of other users waited over 5 s, "
         f"{seen.get('others_done')} events were handled"
     )
@@ -531,7 +569,13 @@ def stuck_handler(h: Harness) -> Result:
 STRIPE_SLOW_S = 5.0
 
 
-def stripe_api_faults(h: Harness) -> Result:
+def stripe_api_healthy(h: Harness) -> Result:
+    """The same world and look-ups with the Stripe API answering at once: the control that
+    `stripe-api` compares with (not run by default)."""
+    return stripe_api_faults(h, outage=False)
+
+
+def stripe_api_faults(h: Harness, outage: bool = True) -> Result:
     """Look-ups (a customer's owner, a session's product) while the Stripe API is unreachable,
     then slow (5 s a call), then back: events must not wait for it, and every look-up's result
     must arrive in the end."""
@@ -547,8 +591,9 @@ def stripe_api_faults(h: Harness) -> Result:
         fake.add_customer(customer)
     for session, item in world.stripe_sessions:
         fake.add_checkout_session(session, [item])
+    name = "stripe-api" if outage else "stripe-api-healthy"
     stage = h.stage(
-        "stripe-api",
+        name,
         STRIPE_SECRET_KEY=api_key,
         STRIPE_API_BASE=f"http://127.0.0.1:{port}",
         RECONCILIATION_ENABLED="false",  # the look-ups alone must bring the state right
@@ -559,9 +604,12 @@ def stripe_api_faults(h: Harness) -> Result:
 
     def faults(t0: float) -> None:
         phases["unreachable"] = time.monotonic()  # nothing listens on the port yet
+        if not outage:
+            fake.start()
         sleep_until(t0 + spread / 3)
-        fake.start()
-        fake.hang_next(10**6, STRIPE_SLOW_S)
+        if outage:
+            fake.start()
+            fake.hang_next(10**6, STRIPE_SLOW_S)
         phases["slow"] = time.monotonic()
         sleep_until(t0 + 2 * spread / 3)
         fake.clear_faults()
@@ -594,15 +642,21 @@ def stripe_api_faults(h: Harness) -> Result:
     rate_out = sum(1 for r in rows if out_from <= r["handled"] < back) / (back - out_from)
     arriving = sum(1 for r in rows if out_from <= r["arrived"] < back) / (back - out_from)
     outcome.notes.append(
-        f"Stripe API unreachable 0-{spread / 3:.0f} s, {STRIPE_SLOW_S:.0f} s a call until "
-        f"{2 * spread / 3:.0f} s, then back; {len(world.stripe_sessions)} sessions without "
+        (
+            f"Stripe API unreachable 0-{spread / 3:.0f} s, {STRIPE_SLOW_S:.0f} s a call until "
+            f"{2 * spread / 3:.0f} s, then back; "
+            if outage
+            else "Stripe API answering at once throughout (control); "
+        )
+        + f"{len(world.stripe_sessions)} sessions without "
         f"product_id, {sum(1 for c in world.stripe_customers.values() if c['metadata'])} owners "
         f"known only to the API"
     )
+    during = "while the API was out" if outage else f"in the first {back - out_from:.0f} s"
     outcome.notes.append(
-        f"while the API was out, events arrived at {arriving:.0f}/s and were handled at "
-        f"{rate_out:.0f}/s; received-to-handled wait of those that arrived while it was out: "
-        f"{_percentiles(out)}, of those after: {_percentiles(after)}"
+        f"{during}, events arrived at {arriving:.0f}/s and were handled at {rate_out:.0f}/s; "
+        f"received-to-handled wait of those that arrived then: {_percentiles(out)}, of those "
+        f"after: {_percentiles(after)}"
     )
     if out and out[int(0.95 * (len(out) - 1))] > 5.0:
         outcome.fail(
@@ -610,7 +664,7 @@ def stripe_api_faults(h: Harness) -> Result:
             f"(arriving at {arriving:.0f}/s), waits {_percentiles(out)}"
         )
     recovery = settled_at - phases["back"] if settled_at is not None and phases else None
-    return Result("stripe-api", outcome, recovery, None)
+    return Result(name, outcome, recovery, None)
 
 
 def _percentiles(values: list[float]) -> str:

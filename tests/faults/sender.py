@@ -4,6 +4,7 @@ answers and connection errors retried with a short backoff, and given up (lost) 
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from collections import Counter
@@ -72,6 +73,7 @@ class Sender:
         self.give_up_s = give_up_s
         self.threads = threads
         self.local = threading.local()
+        self.twins: queue.Queue[httpx.Client] = queue.Queue()
 
     def _client(self) -> httpx.Client:
         client = getattr(self.local, "client", None)
@@ -115,16 +117,27 @@ class Sender:
             time.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
 
+    def _borrow(self) -> httpx.Client:
+        """A keep-alive client of the twins' pool (connected already, most of the time)."""
+        try:
+            return self.twins.get_nowait()
+        except queue.Empty:
+            client = httpx.Client(timeout=httpx.Timeout(10.0, connect=2.0))
+            client.get(self.url.replace(WEBHOOK_PATH, "/live"))  # connect first
+            return client
+
     def _deliver_together(self, copies: list[Json]) -> None:
         barrier = threading.Barrier(len(copies))
+        clients = [self._borrow() for _ in copies]
 
-        def one(event: Json) -> None:
-            with httpx.Client(timeout=httpx.Timeout(10.0, connect=2.0)) as client:
-                client.get(self.url.replace(WEBHOOK_PATH, "/live"))  # connect first
-                barrier.wait()
-                self.deliver(event, client)
+        def one(event: Json, client: httpx.Client) -> None:
+            barrier.wait()
+            self.deliver(event, client)
+            self.twins.put(client)
 
-        workers = [threading.Thread(target=one, args=(e,)) for e in copies]
+        workers = [
+            threading.Thread(target=one, args=pair) for pair in zip(copies, clients, strict=True)
+        ]
         for w in workers:
             w.start()
         for w in workers:

@@ -13,6 +13,7 @@ from tests.faults.scenarios import (
     redis_outage,
     simultaneous_duplicates,
     stripe_api_faults,
+    stripe_api_healthy,
     stuck_handler,
     worker_kill,
 )
@@ -26,5 +27,9 @@ SCENARIOS: dict[str, Callable[[Harness], Result]] = {
     "stuck-handler": stuck_handler,
     "stripe-api": stripe_api_faults,
     "hostile-input": hostile_input,
+}
+# Run only when named with --scenario.
+EXTRA: dict[str, Callable[[Harness], Result]] = {
+    "stripe-api-healthy": stripe_api_healthy,
 }
 SHORT = ("baseline", "worker-kill", "redis-outage")
