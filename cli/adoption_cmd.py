@@ -40,16 +40,26 @@ def register(commands: Any) -> None:
     p = sub.add_parser(
         "resync",
         help="fetch the customer's subscriptions and payments from Stripe and correct them now",
+        description="Fetch the customer, its subscriptions and its payments from Stripe and "
+        "correct them now (the support desk's 'I paid but I have no access').",
     )
     p.add_argument("customer_id", help="Stripe customer id, cus_…")
     p.set_defaults(run=customers_resync)
-    p = sub.add_parser("show", help="the customer's owner, how it was linked, and its objects")
+    p = sub.add_parser(
+        "show",
+        help="the customer's owner, how it was linked, and its objects",
+        description="the customer's owner, how it was linked, and its objects",
+    )
     p.add_argument("customer_id", help="Stripe customer id, cus_…")
     p.set_defaults(run=customers_show)
 
     users = commands.add_parser("users", help="one end user of a project")
     sub = users.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("show", help="the user's entitlements, customers, subscriptions, purchases")
+    p = sub.add_parser(
+        "show",
+        help="the user's entitlements, customers, subscriptions, purchases",
+        description="the user's entitlements, customers, subscriptions, purchases",
+    )
     p.add_argument("--project", required=True, help="project id")
     p.add_argument("user_id", help="the app's own id of the user")
     p.set_defaults(run=users_show)

@@ -27,16 +27,32 @@ def register(commands: Any) -> None:
     p.add_argument("--project", required=True, help="project id")
     p.add_argument("--url", required=True, help="https://… the app's receiver")
     p.set_defaults(run=endpoints_add)
-    p = sub.add_parser("list", help="a project's endpoints (secrets are never shown again)")
+    p = sub.add_parser(
+        "list",
+        help="a project's endpoints (secrets are never shown again)",
+        description="a project's endpoints (secrets are never shown again)",
+    )
     p.add_argument("--project", required=True, help="project id")
     p.set_defaults(run=endpoints_list)
-    p = sub.add_parser("remove", help="stop sending to an endpoint (its deliveries stay listed)")
+    p = sub.add_parser(
+        "remove",
+        help="stop sending to an endpoint (its deliveries stay listed)",
+        description="stop sending to an endpoint (its deliveries stay listed)",
+    )
     p.add_argument("endpoint_id", help="endpoint id, we_…")
     p.set_defaults(run=endpoints_remove)
-    p = sub.add_parser("test", help="send a `webhook.test` message to one endpoint")
+    p = sub.add_parser(
+        "test",
+        help="send a `webhook.test` message to one endpoint",
+        description="send a `webhook.test` message to one endpoint",
+    )
     p.add_argument("endpoint_id", help="endpoint id, we_…")
     p.set_defaults(run=endpoints_test)
-    p = sub.add_parser("deliveries", help="an endpoint's deliveries, newest first")
+    p = sub.add_parser(
+        "deliveries",
+        help="an endpoint's deliveries, newest first",
+        description="an endpoint's deliveries, newest first",
+    )
     p.add_argument("endpoint_id", help="endpoint id, we_…")
     p.add_argument("--status", choices=[s.value for s in DeliveryStatus], help="only this status")
     p.add_argument("--limit", type=int, default=50, help="at most N (default 50)")
@@ -44,7 +60,11 @@ def register(commands: Any) -> None:
 
     group = commands.add_parser("deliveries", help="outgoing webhook deliveries")
     sub = group.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("resend", help="send a delivery again now, with a fresh retry schedule")
+    p = sub.add_parser(
+        "resend",
+        help="send a delivery again now, with a fresh retry schedule",
+        description="send a delivery again now, with a fresh retry schedule",
+    )
     p.add_argument("delivery_id", help="delivery id, dlv_…")
     p.set_defaults(run=deliveries_resend)
 

@@ -45,10 +45,10 @@ PROJECT_CONFIG = Statement(
     """SELECT id, user_id_keys FROM projects
        WHERE id = coalesce(CAST(:id AS text), (SELECT id FROM projects WHERE is_default))"""
 )
-SET_DEFAULT = Statement(
-    """UPDATE projects SET is_default = coalesce(id = CAST(:id AS text), false)
-       WHERE is_default OR id = CAST(:id AS text)"""
-)
+# Two statements: the unique index on the default is checked row by row, so the old default
+# must be cleared before the new one is set.
+CLEAR_DEFAULT = Statement("UPDATE projects SET is_default = false WHERE is_default")
+SET_DEFAULT = Statement("UPDATE projects SET is_default = true WHERE id = :id")
 SET_USER_ID_KEYS = Statement("UPDATE projects SET user_id_keys = :keys WHERE id = :id RETURNING id")
 APP_BY_KEY_HASH = Statement(
     "SELECT id, project_id, active, key_hash FROM apps WHERE key_hash = :key_hash"
@@ -107,7 +107,9 @@ def set_default_project(tx: Connection, project_id: str | None) -> None:
     """Make `project_id` the only default project; None: no default any more."""
     if project_id is not None:
         require_project(tx, project_id)
-    tx.execute(SET_DEFAULT.sync, {"id": project_id})
+    tx.execute(CLEAR_DEFAULT.sync)
+    if project_id is not None:
+        tx.execute(SET_DEFAULT.sync, {"id": project_id})
 
 
 def set_user_id_keys(tx: Connection, project_id: str, keys: Sequence[str]) -> None:
