@@ -29,20 +29,28 @@ def customer_events() -> list[dict[str, Any]]:
         customer=CUSTOMER,
         metadata={"project_id": "acme", "user_id": META_USER},
     )
-    subscription = {
-        "customer": CUSTOMER,
-        "products": ["prod_pro"],
-    }
     return [
         se.event("checkout.session.completed", session, created=T0),
         se.event(
             "customer.subscription.created",
-            se.subscription("sub_P1", status="incomplete", period_end=T0 + 100, **subscription),
+            se.subscription(
+                "sub_P1",
+                customer=CUSTOMER,
+                products=["prod_pro"],
+                status="incomplete",
+                period_end=T0 + 100,
+            ),
             created=T0 + 1,
         ),
         se.event(
             "customer.subscription.updated",
-            se.subscription("sub_P1", status="active", period_end=T0 + 2_000, **subscription),
+            se.subscription(
+                "sub_P1",
+                customer=CUSTOMER,
+                products=["prod_pro"],
+                status="active",
+                period_end=T0 + 2_000,
+            ),
             created=T0 + 2,
         ),
     ]

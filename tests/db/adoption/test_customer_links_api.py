@@ -129,10 +129,10 @@ def test_no_key_is_401_and_another_projects_key_is_403_with_nothing_stored(
     client: TestClient, keys: dict[str, str], parts: WorkerParts, method: str
 ) -> None:
     body = {"json": {"user_id": "42"}} if method == "PUT" else {}
-    assert client.request(method, url(), **body).status_code == 401  # type: ignore[arg-type]
-    bad_key = client.request(method, url(), headers=auth("bk_nope"), **body)  # type: ignore[arg-type]
+    assert client.request(method, url(), **body).status_code == 401
+    bad_key = client.request(method, url(), headers=auth("bk_nope"), **body)
     assert bad_key.status_code == 401
-    foreign = client.request(method, url(), headers=auth(keys["other"]), **body)  # type: ignore[arg-type]
+    foreign = client.request(method, url(), headers=auth(keys["other"]), **body)
     assert foreign.status_code == 403
     assert foreign.json()["error"]
     assert api_links(parts.engine) == []
