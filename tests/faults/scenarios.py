@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -337,6 +338,12 @@ def redis_outage(h: Harness) -> Result:
     _check_recovery(outcome, recovery, REDIS_RECOVERY_LIMIT_S, "Redis answered again")
     # When the relay queued the stranded events again: apart from the workers' pace.
     back_wall = window[1] + time.time() - time.monotonic()
+    # Each pass logs 20 of its ids: were they stored while Redis was down, or after (events
+    # merely waiting behind the backlog longer than RELAY_AFTER_SECONDS)?
+    first_ack: dict[str, float] = {}
+    for answer in sorted(log.answers, key=lambda a: a.at):
+        if answer.status == 200:
+            first_ack.setdefault(answer.event_id, answer.at)
     passes = []
     for proc in stage.services.procs:
         if proc.name.startswith("worker-"):
@@ -344,9 +351,17 @@ def redis_outage(h: Harness) -> Result:
                 if entry.get("event") == "relay.requeued":
                     at = datetime.fromisoformat(str(entry["timestamp"]).replace("Z", "+00:00"))
                     if at.timestamp() > back_wall:
-                        passes.append((round(at.timestamp() - back_wall, 1), entry.get("count")))
+                        sample = [first_ack.get(i, 0.0) for i in entry.get("event_ids", [])]
+                        stored_down = sum(1 for a in sample if a <= window[1])
+                        passes.append(
+                            (
+                                round(at.timestamp() - back_wall, 1),
+                                entry.get("count"),
+                                f"{stored_down}/{len(sample)} sampled stored during the outage",
+                            )
+                        )
     outcome.notes.append(
-        f"relay passes after Redis was back (s, events queued): {sorted(passes)}"
+        f"relay passes after Redis was back (s, events queued, sample): {sorted(passes)}"
         + (
             f"; all terminal {recovery - max(p[0] for p in passes):.1f} s after the last"
             if passes and recovery is not None
@@ -482,7 +497,7 @@ def hostile_input(h: Harness) -> Result:
 # (shared/entitlements/recompute.py, LOCK_USER); holding it from outside makes every handler
 # that touches the user hang, as a handler stuck on a slow statement or a held lock would.
 USER_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s || '/' || %s, 0))"
-STUCK_HOLD_S = 20.0
+STUCK_HOLD_S = 30.0
 
 
 def stuck_handler(h: Harness) -> Result:
@@ -494,12 +509,21 @@ def stuck_handler(h: Harness) -> Result:
     stuck_user, stuck_events = per_user.most_common(1)[0]
     seen: dict[str, int] = {}
     waiting_ids: list[str] = []
+    lock_waits: list[str] = []
+    redelivered: list[tuple[int | None, float]] = []
 
     def faults(t0: float) -> None:
         sleep_until(t0 + 0.15 * spread)
         with psycopg.connect(stage.db_url, autocommit=False) as conn:
             conn.execute(USER_LOCK, (PROJECT, stuck_user))
             held_from = time.monotonic()
+            # Stripe redelivers: copies of the stuck user's events, halfway through the hold
+            redelivery = threading.Thread(
+                target=_redeliver,
+                args=(stage, h.webhook_secret, world, stuck_user, held_from + STUCK_HOLD_S / 2,
+                      redelivered),
+            )  # fmt: skip
+            redelivery.start()
             while time.monotonic() < held_from + STUCK_HOLD_S:
                 # worker transactions waiting on a lock: on the user's, or on the row of an
                 # event another stuck transaction holds (a relayed copy)
@@ -514,10 +538,13 @@ def stuck_handler(h: Harness) -> Result:
                 "SELECT id, status, received_at < now() - interval '5 seconds' AS old "
                 "FROM webhook_events WHERE status = 'received'",
             )
-            seen["waiting_on_lock"] = db_rows(
+            waiting = db_rows(
                 stage.db_url,
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
-            )[0]["n"]
+                "SELECT wait_event, left(query, 48) AS q, count(*) AS n FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' GROUP BY 1, 2 ORDER BY 3 DESC",
+            )
+            seen["waiting_on_lock"] = sum(r["n"] for r in waiting)
+            lock_waits.extend(f"{r['n']} × {r['wait_event']}: {r['q']!r}" for r in waiting)
             mine = [r for r in rows if world.event_users.get(r["id"]) == stuck_user]
             others = [r for r in rows if world.event_users.get(r["id"]) != stuck_user and r["old"]]
             seen.update(stuck=len(mine), others_waiting=len(others))
@@ -538,11 +565,35 @@ def stuck_handler(h: Harness) -> Result:
     outcome.notes.append(
         f"{stuck_user} ({stuck_events} events) locked for {STUCK_HOLD_S:.0f} s from "
         f"{0.15 * spread:.1f} s: at the release {seen.get('stuck')} of its events were waiting, "
-        f"{seen.get('waiting_on_lock')} worker transactions waiting on a lock (at most "
-        f"{seen.get('max_blocked')} of the 8 threads during the hold), "
+        f"{seen.get('waiting_on_lock')} transactions waiting on a lock (at most "
+        f"{seen.get('max_blocked')} during the hold; the worker has 8 threads), "
         f"{seen.get('others_waiting')} events of other users waited over 5 s, "
-        f"{seen.get('others_done')} events were handled"
+        f"{seen.get('others_done')} events were handled; lock waits at the release: {lock_waits}"
     )
+    stalled = [
+        a
+        for a in log.answers
+        if world.event_users.get(a.event_id) != stuck_user and (a.status is None or a.took > 5)
+    ]
+    if stalled:
+        outcome.fail(
+            f"the webhook ingress stalled: {len(stalled)} requests for other users' events took "
+            f"over 5 s or got no answer within 10 s (answers: "
+            f"{dict(Counter(str(a.status) for a in stalled))})"
+        )
+    slow = sorted((round(d, 1), st) for st, d in redelivered if d > 2.0)
+    outcome.notes.append(
+        f"{len(redelivered)} copies of its events posted again {STUCK_HOLD_S / 2:.0f} s into the "
+        f"hold: answers {dict(Counter(st for st, _ in redelivered))}, "
+        f"{len(slow)} took over 2 s: {slow[:6]}"
+    )
+    bad = [(st, round(d, 1)) for st, d in redelivered if st is None or st >= 500 or d > 10]
+    if bad:
+        outcome.five_xx += sum(1 for st, _ in bad if st is not None and st >= 500)
+        outcome.fail(
+            f"Stripe's redeliveries of events whose handling is stuck waited for it: "
+            f"(status, seconds) {bad[:6]}"
+        )
     if not seen.get("stuck"):
         outcome.fail(
             "the held lock blocked none of the user's events: the scenario no longer matches "
@@ -567,6 +618,46 @@ def stuck_handler(h: Harness) -> Result:
 
 
 STRIPE_SLOW_S = 5.0
+
+
+def _redeliver(
+    stage: Stage,
+    secret: str,
+    world: World,
+    user: str,
+    at: float,
+    answers: list[tuple[int | None, float]],
+) -> None:
+    """Post every event of `user` again at `at`, each from its own thread, as Stripe retries."""
+    import httpx
+
+    from tests.faults.sender import WEBHOOK_PATH
+    from tests.stripe_events import to_body
+    from tests.support.signing import sign
+
+    sleep_until(at)
+
+    def post(event: dict[str, Any]) -> None:
+        body = to_body(event).encode()
+        started = time.monotonic()
+        try:
+            response = httpx.post(
+                stage.services.web_url + WEBHOOK_PATH,
+                content=body,
+                headers={"Stripe-Signature": sign(body, secret)},
+                timeout=30,
+            )
+            status: int | None = response.status_code
+        except httpx.HTTPError:
+            status = None
+        answers.append((status, time.monotonic() - started))
+
+    events = [e for e in world.events if world.event_users[e["id"]] == user]
+    threads = [threading.Thread(target=post, args=(e,)) for e in events]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def stripe_api_healthy(h: Harness) -> Result:

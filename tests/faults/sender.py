@@ -28,6 +28,7 @@ class Answer:
     event_id: str
     status: int | None  # None: no answer (connection refused, reset, timeout)
     error: str = ""
+    took: float = 0.0  # seconds from sending to the answer (or the error)
 
 
 @dataclass
@@ -93,12 +94,15 @@ class Sender:
                 "Stripe-Signature": sign(body, self.secret),
                 "Content-Type": "application/json",
             }
+            sent = time.monotonic()
             try:
                 response = client.post(self.url, content=body, headers=headers)
             except httpx.HTTPError as exc:
-                self.log.record(Answer(time.monotonic(), event["id"], None, type(exc).__name__))
+                now = time.monotonic()
+                self.log.record(Answer(now, event["id"], None, type(exc).__name__, now - sent))
             else:
-                answer = Answer(time.monotonic(), event["id"], response.status_code)
+                now = time.monotonic()
+                answer = Answer(now, event["id"], response.status_code, took=now - sent)
                 parsed = None
                 if response.status_code == 200:
                     try:
