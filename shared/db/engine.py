@@ -14,7 +14,9 @@ def create_sync_engine(settings: Settings, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
+        # No server-side prepared statements: their generic plans, chosen while a table was
+        # small (an import's first pages), would scan it once it has grown.
+        connect_args={"connect_timeout": 5, "prepare_threshold": None},
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from shared.db.imports import create_import, load_import
+from shared.db.imports import create_import, load_import, reopen_import
 from shared.refusals import Refused
 from shared.statuses import RunStatus
 
@@ -28,5 +28,6 @@ def request_import(
         if row["status"] == RunStatus.FINISHED:
             raise ImportNotStarted(f"import {resume} is finished; start a new one", status=409)
         import_id = resume
+        reopen_import(engine, import_id)  # running from now on, not the last run's failure
     send(import_id)
     return import_id

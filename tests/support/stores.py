@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -177,8 +178,26 @@ def queued_messages(client: redis.Redis, queue_name: str = EVENTS_QUEUE) -> list
     return messages
 
 
-def queued_event_ids(client: redis.Redis) -> list[str]:
-    """Ids of the webhook events waiting on the events queue, one entry per message."""
-    return sorted(
-        m["args"][0] for m in queued_messages(client) if m["actor_name"] == PROCESS_EVENT_ACTOR
-    )
+def queued_event_ids(
+    client: redis.Redis, settle_s: float = 0.2, timeout_s: float = 3.0
+) -> list[str]:
+    """Ids of the webhook events waiting on the events queue, one entry per message.
+
+    The ingress enqueues from a background thread after answering, so the queue is read until
+    it has not changed for `settle_s` (at most `timeout_s`)."""
+
+    def read() -> list[str]:
+        return sorted(
+            m["args"][0] for m in queued_messages(client) if m["actor_name"] == PROCESS_EVENT_ACTOR
+        )
+
+    deadline = time.monotonic() + timeout_s
+    seen, stable_since = read(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = read()
+        if now != seen:
+            seen, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since >= settle_s:
+            break
+    return seen
