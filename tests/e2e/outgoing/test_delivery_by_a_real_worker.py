@@ -43,7 +43,8 @@ def test_the_readme_receiver_keeps_the_newest_entitlements_sent_by_a_real_worker
     namespace: dict[str, object] = {}
     exec(compile(code, "README receiver", "exec"), namespace)  # noqa: S102 - the README's own code
     server = uvicorn.Server(uvicorn.Config(namespace["app"], port=port, log_level="warning"))  # type: ignore[arg-type]
-    threading.Thread(target=server.run, daemon=True).start()
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
     worker = start_worker(env, tmp_path)
     try:
         processes.wait_until(lambda: server.started, timeout_s=10, what="the receiver to start")
@@ -60,6 +61,7 @@ def test_the_readme_receiver_keeps_the_newest_entitlements_sent_by_a_real_worker
     finally:
         worker.stop()
         server.should_exit = True
+        serving.join(timeout=10)  # uvicorn closes its connections before the test ends
 
 
 def test_a_worker_killed_while_sending_leaves_the_delivery_to_be_sent_again(
