@@ -72,6 +72,10 @@ class Inbox:
             bound.error("event.malformed", error=str(exc))
             return EventStatus.FAILED
         work.touch(touched)
+        # Recompute (waiting for the users' locks) before the row is updated: while it is only
+        # locked FOR UPDATE, Stripe's redelivery of this event (INSERT … ON CONFLICT) does not
+        # wait for this transaction, as it would on an updated row.
+        work.flush()
         webhook_events.stamp_handled(work.tx, event_id, EventStatus.PROCESSED)
         bound.info("event.processed", users_touched=len(touched))
         return EventStatus.PROCESSED
