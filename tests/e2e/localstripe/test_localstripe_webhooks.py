@@ -38,14 +38,13 @@ def _create(stripe: httpx.Client, path: str, **form: str) -> dict[str, Any]:
 
 
 class ReadApi:
+    """The read API as an app with its key sees it (a connection per request: none left open)."""
+
     def __init__(self, service: Service, api_key: str) -> None:
-        self.client = httpx.Client(
-            base_url=service.base_url, headers={"X-API-Key": api_key}, timeout=5
-        )
-        self.service = service
+        self.service, self.headers = service, {"X-API-Key": api_key}
 
     def get(self, path: str) -> dict[str, Any]:
-        response = self.client.get(path)
+        response = httpx.get(f"{self.service.base_url}{path}", headers=self.headers, timeout=5)
         assert response.status_code == 200, response.text
         return response.json()
 
