@@ -23,12 +23,16 @@ class EntitlementCache:
     def mark_dirty(self, results: Recomputed) -> None:
         """Before commit: a Redis failure here fails the transaction, so no commit goes
         unmarked (a reader would otherwise keep serving the old entry)."""
+        pipe = self.client.pipeline(transaction=False)
         for owner, result in results.items():
             keys = [dirty_key(*owner), entry_key(*owner)]
-            self._mark(keys=keys, args=[result.version, DIRTY_TTL_S])
+            self._mark(keys=keys, args=[result.version, DIRTY_TTL_S], client=pipe)
+        pipe.execute()
 
     def store(self, results: Recomputed) -> None:
         """After commit. If this fails, the dirty mark sends readers to PostgreSQL."""
+        pipe = self.client.pipeline(transaction=False)
         for owner, result in results.items():
             keys, args = fill_args(owner, result.version, entitlements_json(result.grants))
-            self._store(keys=keys, args=args)
+            self._store(keys=keys, args=args, client=pipe)
+        pipe.execute()

@@ -1,7 +1,9 @@
 """Recompute the entitlements of touched users inside the event's transaction.
 
 A per-user advisory lock serialises recomputes of one user across workers; each one reads the
-committed state of every other, so the last writer always sees everything.
+committed state of every other, so the last writer always sees everything. All the users of
+one transaction are recomputed together, a statement a step, so an import page of a hundred
+users costs six round trips rather than seven hundred.
 """
 
 from __future__ import annotations
@@ -27,34 +29,41 @@ from shared.entitlements.compute import (
 from shared.records import Owner
 from shared.state.product_mapping import keys_of_products
 
-LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:p || '/' || :u, 0))")
+# The users of one recompute, in lock order, as rows t(p, u) (a function scan keeps the order).
+USERS = "unnest(CAST(:ps AS text[]), CAST(:us AS text[])) AS t(p, u)"
+LOCK_USERS = text(f"SELECT pg_advisory_xact_lock(hashtextextended(t.p || '/' || t.u, 0)) FROM {USERS}")
 SUBSCRIPTIONS = text(
-    f"""SELECT o.id, o.status, o.product_ids, o.current_period_end
-        FROM subscriptions o
-        WHERE {owned_by_user("subscriptions", "id", ":p", ":u")}
-          AND o.status IN {ENTITLING_STATUS_SQL}"""
+    f"""SELECT t.p, t.u, o.id, o.status, o.product_ids, o.current_period_end
+        FROM {USERS} CROSS JOIN LATERAL (
+            SELECT o.id, o.status, o.product_ids, o.current_period_end FROM subscriptions o
+            WHERE {owned_by_user("subscriptions", "id", "t.p", "t.u")}
+              AND o.status IN {ENTITLING_STATUS_SQL}) o"""
 )
 # A purchase: has an owner source, is not an invoice's payment, and is paid (refunds aside).
 PURCHASES = text(
-    f"""SELECT o.payment_intent_id, o.product_id
-        FROM purchases o
-        WHERE {owned_by_user("purchases", "payment_intent_id", ":p", ":u")}
-          AND {IS_PURCHASE_SQL}
-          AND o.status IN {GRANTING_PURCHASE_STATUS_SQL} AND o.product_id IS NOT NULL"""
+    f"""SELECT t.p, t.u, o.payment_intent_id, o.product_id
+        FROM {USERS} CROSS JOIN LATERAL (
+            SELECT o.payment_intent_id, o.product_id FROM purchases o
+            WHERE {owned_by_user("purchases", "payment_intent_id", "t.p", "t.u")}
+              AND {IS_PURCHASE_SQL}
+              AND o.status IN {GRANTING_PURCHASE_STATUS_SQL}
+              AND o.product_id IS NOT NULL) o"""
 )
 CLEAR = text(
-    """DELETE FROM entitlements WHERE project_id = :p AND user_id = :u
-       RETURNING entitlement_key, source, source_id, product_id, expires_at"""
+    f"""DELETE FROM entitlements e USING {USERS} WHERE e.project_id = t.p AND e.user_id = t.u
+        RETURNING e.project_id, e.user_id, e.entitlement_key, e.source, e.source_id,
+                  e.product_id, e.expires_at"""
 )
 INSERT = text(
     """INSERT INTO entitlements
            (project_id, user_id, entitlement_key, source, source_id, product_id, expires_at)
        VALUES (:p, :u, :key, :source, :source_id, :product_id, :expires_at)"""
 )
-BUMP_VERSION = text(
-    """INSERT INTO entitlement_versions AS v (project_id, user_id, version) VALUES (:p, :u, 1)
-       ON CONFLICT (project_id, user_id) DO UPDATE SET version = v.version + 1
-       RETURNING version"""
+BUMP_VERSIONS = text(
+    f"""INSERT INTO entitlement_versions AS v (project_id, user_id, version)
+            SELECT t.p, t.u, 1 FROM {USERS}
+        ON CONFLICT (project_id, user_id) DO UPDATE SET version = v.version + 1
+        RETURNING v.project_id, v.user_id, v.version"""
 )
 
 
@@ -68,37 +77,44 @@ class UserRecompute(NamedTuple):
         return self.grants != self.previous
 
 
-def recompute_entitlements(tx: Connection, owner: Owner) -> UserRecompute:
-    """Replace the owner's stored entitlements with what their state grants now."""
-    params = {"p": owner.project_id, "u": owner.user_id}
-    tx.execute(LOCK_USER, params)
-    grants = compute_entitlements(
-        [
-            ActiveSubscription(row.id, row.status, tuple(row.product_ids), row.current_period_end)
-            for row in tx.execute(SUBSCRIPTIONS, params)
-        ],
-        [
-            ActivePurchase(row.payment_intent_id, row.product_id)
-            for row in tx.execute(PURCHASES, params)
-        ],
-        keys_of_products(tx, owner.project_id),
-    )
-    previous = {
-        row.entitlement_key: Grant(row.source, row.source_id, row.product_id, row.expires_at)
-        for row in tx.execute(CLEAR, params)
-    }
-    if grants:
-        tx.execute(INSERT, [_row(owner, key, grant) for key, grant in grants.items()])
-    version = int(tx.execute(BUMP_VERSION, params).scalar_one())
-    return UserRecompute(version, grants, previous)
-
-
 Recomputed = dict[Owner, UserRecompute]
 
 
 def recompute_all(tx: Connection, owners: Iterable[Owner]) -> Recomputed:
-    """Sorted, so two transactions touching the same users lock them in the same order."""
-    return {owner: recompute_entitlements(tx, owner) for owner in sorted(set(owners))}
+    """Replace each owner's stored entitlements with what their state grants now: one statement
+    a step for all of them, however many. Locked in sorted order, so two transactions touching
+    the same users never wait on each other in a circle."""
+    users = sorted(set(owners))
+    if not users:
+        return {}
+    params = {"ps": [o.project_id for o in users], "us": [o.user_id for o in users]}
+    tx.execute(LOCK_USERS, params)
+    subscriptions: dict[Owner, list[ActiveSubscription]] = {o: [] for o in users}
+    for row in tx.execute(SUBSCRIPTIONS, params):
+        subscriptions[Owner(row.p, row.u)].append(
+            ActiveSubscription(row.id, row.status, tuple(row.product_ids), row.current_period_end)
+        )
+    purchases: dict[Owner, list[ActivePurchase]] = {o: [] for o in users}
+    for row in tx.execute(PURCHASES, params):
+        purchases[Owner(row.p, row.u)].append(ActivePurchase(row.payment_intent_id, row.product_id))
+    mappings = {p: keys_of_products(tx, p) for p in {o.project_id for o in users}}
+    grants = {
+        o: compute_entitlements(subscriptions[o], purchases[o], mappings[o.project_id])
+        for o in users
+    }
+    previous: dict[Owner, dict[str, Grant]] = {o: {} for o in users}
+    for row in tx.execute(CLEAR, params):
+        previous[Owner(row.project_id, row.user_id)][row.entitlement_key] = Grant(
+            row.source, row.source_id, row.product_id, row.expires_at
+        )
+    rows = [_row(o, key, grant) for o in users for key, grant in grants[o].items()]
+    if rows:
+        tx.execute(INSERT, rows)
+    versions = {
+        Owner(row.project_id, row.user_id): int(row.version)
+        for row in tx.execute(BUMP_VERSIONS, params)
+    }
+    return {o: UserRecompute(versions[o], grants[o], previous[o]) for o in users}
 
 
 def _row(owner: Owner, key: str, grant: Grant) -> dict[str, object]:

@@ -113,13 +113,16 @@ def set_up(engine: Engine) -> None:
         tenants.set_user_id_keys(tx, PROJECT, ["userId", "user_id"])
 
 
-def import_once(fake: FakeStripe, engine: Engine, env: dict[str, str]) -> Run:
+def import_once(
+    fake: FakeStripe, engine: Engine, env: dict[str, str], profile: str | None = None
+) -> Run:
     set_up(engine)
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     first = len(fake.request_log)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "import"], env=env, stdout=out, stderr=err,
+            [sys.executable, *profiler, "-m", "cli.main", "import"], env=env, stdout=out, stderr=err,
             stdin=subprocess.DEVNULL,
         )  # fmt: skip
         peak_kb = 0
@@ -175,6 +178,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", metavar="FILE", help="write the import's cProfile stats")
     args = parser.parse_args()
     env = {
         **os.environ,
@@ -203,7 +207,7 @@ def main() -> int:
         runs = []
         for number in range(1, args.runs + 1):
             first = len(fake.request_log)
-            run = import_once(fake, engine, env)
+            run = import_once(fake, engine, env, args.profile)
             run.fake_s = fake_alone(fake, fake.request_log[first : first + run.requests])
             runs.append(run)
             print(

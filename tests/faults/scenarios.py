@@ -494,7 +494,7 @@ def hostile_input(h: Harness) -> Result:
 
 
 # The inbox serializes the work on one user with this transaction-scoped advisory lock
-# (shared/entitlements/recompute.py, LOCK_USER); holding it from outside makes every handler
+# (shared/entitlements/recompute.py, LOCK_USERS); holding it from outside makes every handler
 # that touches the user hang, as a handler stuck on a slow statement or a held lock would.
 USER_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s || '/' || %s, 0))"
 STUCK_HOLD_S = 30.0

@@ -38,8 +38,8 @@ def scans(node: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize(
     ("name", "query", "params"),
     [
-        ("recompute subscriptions", SUBSCRIPTIONS, {"p": "acme", "u": "u777"}),
-        ("recompute purchases", PURCHASES, {"p": "acme", "u": "u777"}),
+        ("recompute subscriptions", SUBSCRIPTIONS, {"ps": ["acme"] * 2, "us": ["u7", "u777"]}),
+        ("recompute purchases", PURCHASES, {"ps": ["acme"] * 2, "us": ["u7", "u777"]}),
         ("look-up subscriptions", SUBSCRIPTIONS_OF_USER, {"p": "acme", "u": "u777"}),
         ("look-up purchases", PURCHASES_OF_USER, {"p": "acme", "u": "u777"}),
         ("owner of a subscription", OWNER_OF["subscriptions"], {"id": "sub_777"}),
@@ -47,7 +47,7 @@ def scans(node: dict[str, Any]) -> list[str]:
     ],
 )
 def test_per_event_reads_use_indexes_not_table_scans(
-    clean_db: Engine, name: str, query: TextClause, params: dict[str, str]
+    clean_db: Engine, name: str, query: TextClause, params: dict[str, object]
 ) -> None:
     with clean_db.begin() as tx:
         tx.exec_driver_sql(SEED)
