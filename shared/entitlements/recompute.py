@@ -31,7 +31,9 @@ from shared.state.product_mapping import keys_of_products
 
 # The users of one recompute, in lock order, as rows t(p, u) (a function scan keeps the order).
 USERS = "unnest(CAST(:ps AS text[]), CAST(:us AS text[])) AS t(p, u)"
-LOCK_USERS = text(f"SELECT pg_advisory_xact_lock(hashtextextended(t.p || '/' || t.u, 0)) FROM {USERS}")
+LOCK_USERS = text(
+    f"SELECT pg_advisory_xact_lock(hashtextextended(t.p || '/' || t.u, 0)) FROM {USERS}"
+)
 SUBSCRIPTIONS = text(
     f"""SELECT t.p, t.u, o.id, o.status, o.product_ids, o.current_period_end
         FROM {USERS} CROSS JOIN LATERAL (

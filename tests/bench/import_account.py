@@ -122,8 +122,8 @@ def import_once(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, *profiler, "-m", "cli.main", "import"], env=env, stdout=out, stderr=err,
-            stdin=subprocess.DEVNULL,
+            [sys.executable, *profiler, "-m", "cli.main", "import"], env=env, stdout=out,
+            stderr=err, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         peak_kb = 0
         while proc.poll() is None:  # the peak so far, read until the process ends
