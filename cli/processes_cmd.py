@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from cli.supervisor import supervise
 from shared.settings import SettingsError, load_settings
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "alembic.ini"
@@ -31,9 +29,22 @@ def register(commands: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     p.set_defaults(run=serve)
-    p = commands.add_parser("worker", help="run Dramatiq workers (events, maintenance)")
+    p = commands.add_parser(
+        "worker",
+        help="run Dramatiq workers (events, maintenance, outgoing webhooks, Stripe look-ups)",
+        description="Dramatiq workers. Stripe API look-ups (enrichment) run in a process of "
+        "their own with --enrichment-threads threads, so a slow or unreachable Stripe API never "
+        "takes the threads that apply events; 0 runs them in the same pool.",
+    )
     p.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
+    p.add_argument(
+        "--enrichment-threads",
+        type=int,
+        default=2,
+        help="threads of the Stripe look-up process (default 2; 0: none, look-ups share the "
+        "threads above)",
+    )
     p.set_defaults(run=worker)
     p = commands.add_parser("scheduler", help="run the clock: relay and daily reconciliation")
     p.set_defaults(run=scheduler)
@@ -104,20 +115,20 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
+    from shared.queue import ENRICHMENT_QUEUE, EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
+
     load_settings()  # a bad variable stops here, with its name, before any process forks
-    argv = [
-        sys.executable,
-        "-m",
-        "dramatiq",
-        "workers.main",
-        "--processes",
-        str(args.processes),
-        "--threads",
-        str(args.threads),
-        "--skip-logging",
-    ]
-    os.execv(sys.executable, argv)
-    return 0
+    dramatiq = [sys.executable, "-m", "dramatiq", "workers.main", "--skip-logging"]
+    pool = [*dramatiq, "--processes", str(args.processes), "--threads", str(args.threads)]
+    if args.enrichment_threads <= 0:
+        os.execv(sys.executable, pool)
+    return supervise(
+        [
+            [*pool, "--queues", EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE],
+            [*dramatiq, "--processes", "1", "--threads", str(args.enrichment_threads),
+             "--queues", ENRICHMENT_QUEUE],
+        ]
+    )  # fmt: skip
 
 
 def scheduler(args: argparse.Namespace) -> int:
@@ -137,23 +148,11 @@ def dev(args: argparse.Namespace) -> int:
             + env["STRIPE_WEBHOOK_SECRET"]
         )
     billing = [sys.executable, "-m", "cli.main"]
-    procs = [
-        subprocess.Popen([*billing, "serve", "--port", str(args.port)], env=env),
-        subprocess.Popen([*billing, "worker", "--processes", "1", "--threads", "4"], env=env),
-        subprocess.Popen([*billing, "scheduler"], env=env),
-    ]
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    return 0
+    return supervise(
+        [
+            [*billing, "serve", "--port", str(args.port)],
+            [*billing, "worker", "--processes", "1", "--threads", "4"],
+            [*billing, "scheduler"],
+        ],
+        env,
+    )

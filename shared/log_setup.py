@@ -22,7 +22,7 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),  # one write a line
         cache_logger_on_first_use=True,
     )
     # Libraries (uvicorn, dramatiq) log through stdlib: send them through the same renderer.

@@ -34,6 +34,7 @@ class Settings:
     event_max_retries: int
     event_min_backoff_ms: int
     event_max_backoff_ms: int
+    event_lock_timeout_ms: int
     relay_after_s: int
     stripe_api_rate: int
     stripe_mode: StripeMode
@@ -79,6 +80,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         event_max_retries=_int(env, "EVENT_MAX_RETRIES", 8, low=0),
         event_min_backoff_ms=_int(env, "EVENT_MIN_BACKOFF_MS", 2_000, low=1),
         event_max_backoff_ms=_int(env, "EVENT_MAX_BACKOFF_MS", 300_000, low=1),
+        event_lock_timeout_ms=_int(env, "EVENT_LOCK_TIMEOUT_MS", 500, low=1),
         relay_after_s=_int(env, "RELAY_AFTER_SECONDS", 60, low=1),
         stripe_api_rate=_int(env, "STRIPE_API_RATE", 20, low=0),
         stripe_mode=_stripe_mode(env),

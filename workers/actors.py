@@ -5,10 +5,12 @@ Retries, backoff and time limits are Dramatiq middleware (shared/queue.py), not 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
 
 from shared.queue import (
     DELIVER_ACTOR,
@@ -25,9 +27,12 @@ from shared.queue import (
     RESYNC_ACTOR,
     WEBHOOKS_QUEUE,
 )
-from workers.inbox import Inbox
+from workers.inbox import Inbox, UserBusy
 
 MARK_FAILED_ACTOR = "mark_webhook_event_failed"
+# An event whose user is locked by a stuck transaction comes back after a few seconds (spread,
+# so a stuck user's events do not all return at once), as often as it takes.
+BUSY_RETRY_MS = (2_000, 5_000)
 
 
 def declare_event_actors(broker: dramatiq.Broker, inbox: Inbox) -> None:
@@ -38,7 +43,14 @@ def declare_event_actors(broker: dramatiq.Broker, inbox: Inbox) -> None:
         on_retry_exhausted=MARK_FAILED_ACTOR,
     )
     def process_webhook_event(event_id: str) -> None:
-        inbox.process(event_id)
+        try:
+            inbox.process(event_id)
+        except UserBusy:
+            # Sent again as it is, so the wait spends none of the event's retries. Should Redis
+            # be down as well, the event is still `received` and the relay sends it.
+            message = CurrentMessage.get_current_message()
+            if message is not None:
+                broker.enqueue(message, delay=random.randint(*BUSY_RETRY_MS))
 
     @dramatiq.actor(broker=broker, actor_name=MARK_FAILED_ACTOR, queue_name=EVENTS_QUEUE)
     def mark_webhook_event_failed(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:

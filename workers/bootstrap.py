@@ -72,7 +72,12 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
             enrich_session_product=partial(offer_enrichment, broker, ENRICH_SESSION_ACTOR),
         )
     handlers = bind_handlers(deps)
-    inbox = Inbox(uow=uow, handlers=handlers, mode=settings.stripe_mode)
+    inbox = Inbox(
+        uow=uow,
+        handlers=handlers,
+        mode=settings.stripe_mode,
+        lock_timeout_ms=settings.event_lock_timeout_ms,
+    )
     sender = Sender(
         engine=engine,
         http=http_client(settings.webhook_timeout_s),

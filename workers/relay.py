@@ -22,6 +22,9 @@ MAX_BACKOFF_S = 3600
 # The scheduler notices an outage at its next send: events may have failed to enqueue since.
 OUTAGE_MARGIN_S = 15.0
 BATCH = 500
+# One pass goes on, batch after batch, until nothing is left: after an outage thousands of
+# events wait, and the next pass is seconds away. The cap keeps one pass from running forever.
+MAX_BATCHES_PER_PASS = 40
 
 
 def relay_stranded_events(
@@ -31,7 +34,21 @@ def relay_stranded_events(
     outage_from: float = 0.0,
     outage_to: float = 0.0,
 ) -> int:
-    """Enqueue stranded events; a failed enqueue rolls the stamps back for the next pass."""
+    """Enqueue stranded events, every batch of them; returns how many."""
+    total = 0
+    for _ in range(MAX_BATCHES_PER_PASS):
+        sent = _relay_batch(engine, enqueue, base_s, outage_from, outage_to)
+        total += sent
+        if sent < BATCH:
+            break
+    return total
+
+
+def _relay_batch(
+    engine: Engine, enqueue: Callable[[str], None], base_s: int, outage_from: float,
+    outage_to: float,
+) -> int:  # fmt: skip
+    """A failed enqueue rolls this batch's stamps back for the next pass."""
     with engine.begin() as tx:
         outage = (outage_from, outage_to)
         ids = webhook_events.select_stranded(tx, base_s, MAX_BACKOFF_S, BATCH, outage)

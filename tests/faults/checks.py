@@ -92,9 +92,9 @@ class LogCounts:
 
 
 def json_entries(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The JSON objects of a log file, and how many lines held more than one: a line's text and
-    its newline are separate writes (structlog's PrintLogger), which threads and Dramatiq's
-    log pipe interleave, so two entries may share a line."""
+    """The JSON objects of a log file, and how many lines held more than one (each entry is one
+    write since structlog's WriteLogger replaced its PrintLogger, which wrote the newline
+    apart, so that threads and processes interleaved two entries on one line)."""
     decoder = json.JSONDecoder()
     entries: list[dict[str, Any]] = []
     glued = 0

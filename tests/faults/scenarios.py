@@ -153,7 +153,7 @@ class Harness:
         stage.app_key = output.strip().splitlines()[-1].strip()
         self.app_keys.append(stage.app_key)
         services.start_web()
-        ready = services.wait_ready(worker, WORKER_READY, worker_processes)
+        ready = services.wait_ready(worker, WORKER_READY, worker.processes)
         stage.worker_boot_s = ready - worker.started_at
         services.wait_ready(scheduler, "scheduler.started")
         return stage
@@ -273,7 +273,9 @@ def worker_kill(h: Harness) -> Result:
             time.sleep(1.0)
             replacement = stage.services.start_worker()
             restarts.append(replacement.started_at)
-            working_since = stage.services.wait_ready(replacement, WORKER_READY, 2)
+            working_since = stage.services.wait_ready(
+                replacement, WORKER_READY, replacement.processes
+            )
             ready.append(working_since)
 
     log, terminal_at = deliver_with_faults(

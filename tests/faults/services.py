@@ -139,7 +139,7 @@ class Services:
     def start_worker(self, processes: int = 2, threads: int = 4) -> Proc:
         argv = [BILLING, "worker", "--processes", str(processes), "--threads", str(threads)]
         proc = self._start("worker", argv)
-        proc.processes = processes
+        proc.processes = processes + 1  # and the Stripe look-up (enrichment) process
         return proc
 
     def start_scheduler(self) -> Proc:

@@ -5,19 +5,23 @@ StubBroker with the service's own actors (workers/actors.py) and Retries setting
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Retries
+from dramatiq.middleware import CurrentMessage, Retries
 from sqlalchemy import text
 
+from shared import tenants
 from shared.entitlements.cache_refresh import EntitlementCache
 from shared.queue import EVENTS_QUEUE, enqueue_event
+from shared.records import Owner
 from shared.unit_of_work import UnitOfWork
 from tests.support.stores import TEST_REDIS_URL, event_row, insert_event
 from workers.actors import declare_event_actors
-from workers.inbox import Inbox
+from workers.inbox import Inbox, UserBusy
 from workers.payloads.errors import MalformedEvent
 
 
@@ -40,9 +44,9 @@ def malformed(tx, payload):
     raise MalformedEvent("data.object has no id")
 
 
-def make_inbox(engine, handlers) -> Inbox:
+def make_inbox(engine, handlers, lock_timeout_ms: int = 0) -> Inbox:
     cache = EntitlementCache(redis.Redis.from_url(TEST_REDIS_URL))
-    return Inbox(uow=UnitOfWork(engine, cache), handlers=handlers)
+    return Inbox(uow=UnitOfWork(engine, cache), handlers=handlers, lock_timeout_ms=lock_timeout_ms)
 
 
 def test_unhandled_event_type_ends_skipped(clean_db):
@@ -149,3 +153,55 @@ def test_dramatiq_retries_then_marks_the_event_failed(clean_db, settings):
     assert row["attempts"] == settings.event_max_retries + 1
     assert row["error_message"] == "Boom: handler exploded"
     assert row["processed_at"] is None
+
+
+USER_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('acme' || '/' || 'u1', 0))"
+
+
+def touches_acme_u1(tx, payload):
+    return {Owner("acme", "u1")}
+
+
+def test_event_whose_user_stays_locked_is_busy_and_counts_no_try(clean_db):
+    """A lock held past EVENT_LOCK_TIMEOUT_MS (a stuck transaction elsewhere): the try gives up,
+    nothing is written, and the event is neither failed nor charged a try."""
+    with clean_db.begin() as tx:
+        tenants.create_project(tx, "acme", None)
+    insert_event(clean_db, "evt_1", "charge.refunded")
+    inbox = make_inbox(clean_db, {"charge.refunded": touches_acme_u1}, lock_timeout_ms=200)
+    with clean_db.connect() as holder:
+        holder.execute(text(USER_LOCK))
+        with pytest.raises(UserBusy):
+            inbox.process("evt_1")
+        holder.rollback()
+    row = event_row(clean_db, "evt_1")
+    assert (row["status"], row["attempts"], row["error_message"]) == ("received", 0, None)
+    assert inbox.process("evt_1") == "processed"
+    assert event_row(clean_db, "evt_1")["attempts"] == 1
+
+
+def test_busy_event_is_sent_again_later_and_applied_once_the_lock_is_free(clean_db, settings):
+    """The real actor: a busy try is re-sent with a delay, spending none of the retries."""
+    with clean_db.begin() as tx:
+        tenants.create_project(tx, "acme", None)
+    broker = StubBroker(middleware=[CurrentMessage(), Retries(max_retries=0)])
+    broker.declare_queue(EVENTS_QUEUE)
+    insert_event(clean_db, "evt_1", "charge.refunded")
+    inbox = make_inbox(clean_db, {"charge.refunded": touches_acme_u1}, lock_timeout_ms=200)
+    declare_event_actors(broker, inbox)
+    worker = Worker(broker, worker_timeout=50)
+    worker.start()
+    try:
+        with clean_db.connect() as holder:
+            holder.execute(text(USER_LOCK))
+            enqueue_event(broker, "evt_1")
+            time.sleep(1.0)  # a few tries' worth of lock timeouts
+            assert event_row(clean_db, "evt_1")["status"] == "received"
+            holder.rollback()
+        broker.join(EVENTS_QUEUE, fail_fast=True, timeout=30_000)
+        worker.join()
+    finally:
+        worker.stop()
+        broker.close()
+    row = event_row(clean_db, "evt_1")
+    assert (row["status"], row["attempts"], row["error_message"]) == ("processed", 1, None)
