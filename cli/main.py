@@ -15,6 +15,7 @@ from cli import (
     adoption_cmd,
     endpoints_cmd,
     events_cmd,
+    metrics_cmd,
     processes_cmd,
     products_cmd,
     reconcile_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile_cmd.register(commands)
     adoption_cmd.register(commands)
     endpoints_cmd.register(commands)
+    metrics_cmd.register(commands)
     return parser
 
 

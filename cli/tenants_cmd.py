@@ -7,6 +7,7 @@ from typing import Any
 
 from cli.context import parts
 from shared import tenants
+from shared.operations.grace import change_grace
 
 
 def register(commands: Any) -> None:
@@ -39,6 +40,18 @@ def register(commands: Any) -> None:
     p.add_argument("id", help="project id")
     p.add_argument("keys", nargs="+", metavar="KEY", help="metadata key, e.g. userId")
     p.set_defaults(run=projects_user_keys)
+    p = sub.add_parser(
+        "grace",
+        help="how long a past_due subscription keeps granting (default: unlimited)",
+        description="With N days, a past_due subscription grants for N days after it became "
+        "past_due and then not, until it pays again; its expires_at shows the earlier of its "
+        "period end and the grace end. The project's users are recomputed at once.",
+    )
+    p.add_argument("id", help="project id")
+    p.add_argument(
+        "--past-due-days", required=True, metavar="N|unlimited", help="days, or unlimited"
+    )
+    p.set_defaults(run=projects_grace)
 
     apps = commands.add_parser("apps", help="API keys of a project's apps")
     sub = apps.add_subparsers(dest="action", required=True)
@@ -88,6 +101,23 @@ def projects_user_keys(args: argparse.Namespace) -> int:
     with parts().engine.begin() as tx:
         tenants.set_user_id_keys(tx, args.id, args.keys)
     print(f"project {args.id} reads the user id from metadata: {', '.join(args.keys)}")
+    return 0
+
+
+def projects_grace(args: argparse.Namespace) -> int:
+    tenants.validate_project_id(args.id)
+    raw = args.past_due_days.strip().lower()
+    if raw == "unlimited":
+        days = None
+    elif raw.isdigit():
+        days = int(raw)
+    else:
+        raise tenants.TenantError(
+            f"--past-due-days must be a number of days or unlimited, got {raw!r}"
+        )
+    recomputed = change_grace(parts().uow, args.id, days)
+    grace = "unlimited" if days is None else f"{days} day(s)"
+    print(f"project {args.id}: past_due grace {grace}; recomputed {recomputed} user(s)")
     return 0
 
 

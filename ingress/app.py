@@ -63,6 +63,8 @@ def routes() -> list[Route]:
         ),
         Route("/api/v1/metrics/project/{project_id}/subscriptions", metrics.subscription_metrics),
         Route("/api/v1/metrics/project/{project_id}/revenue", metrics.revenue_metrics),
+        Route("/api/v1/metrics/project/{project_id}/mrr", metrics.mrr_metrics),
+        Route("/api/v1/metrics/project/{project_id}/movements", metrics.movement_metrics),
         Route(
             "/api/v1/admin/reconciliation",
             admin_reconciliation.start_reconciliation,

@@ -287,12 +287,80 @@ SCHEMAS: Json = {
         },
         ["gross", "refunded", "net", "purchases"],
     ),
+    "InvoiceRevenue": _obj(
+        {
+            **{name: {"type": "integer", "description": "minor units"} for name in MONEY},
+            "invoices": {"type": "integer", "minimum": 0, "description": "paid invoices"},
+        },
+        ["gross", "refunded", "net", "invoices"],
+    ),
     "RevenueMetrics": _obj(
         {
             "project_id": {"type": "string"},
-            "currencies": {"type": "object", "additionalProperties": _ref("CurrencyRevenue")},
+            "currencies": {
+                "type": "object",
+                "additionalProperties": _ref("CurrencyRevenue"),
+                "description": "one-time purchases",
+            },
+            "subscriptions": {
+                "type": "object",
+                "additionalProperties": _ref("InvoiceRevenue"),
+                "description": "paid subscription invoices (amount_paid) and their refunds",
+            },
+        },
+        ["project_id", "currencies", "subscriptions"],
+    ),
+    "CurrencyMrr": _obj(
+        {
+            "mrr": {"type": "integer", "minimum": 0, "description": "minor units a month"},
+            "arr": {"type": "integer", "minimum": 0, "description": "12 × mrr"},
+            "paying_subscriptions": {"type": "integer", "minimum": 0},
+            "not_counted": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "paying subscriptions with a tiered or metered price (counted 0)",
+            },
+        },
+        ["mrr", "arr", "paying_subscriptions", "not_counted"],
+    ),
+    "MrrMetrics": _obj(
+        {
+            "project_id": {"type": "string"},
+            "currencies": {"type": "object", "additionalProperties": _ref("CurrencyMrr")},
         },
         ["project_id", "currencies"],
+    ),
+    "MovementMetrics": _obj(
+        {
+            "project_id": {"type": "string"},
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "subscriptions": _obj(
+                {
+                    name: {"type": "integer", "minimum": 0}
+                    for name in (
+                        "active_at_start",
+                        "new",
+                        "churned",
+                        "reactivated",
+                        "active_at_end",
+                    )
+                },
+                ["active_at_start", "new", "churned", "reactivated", "active_at_end"],
+            ),
+            "churn_rate": {"type": ["number", "null"], "description": "churned ÷ active_at_start"},
+            "currencies": {
+                "type": "object",
+                "additionalProperties": _obj(
+                    {
+                        name: {"type": "integer", "minimum": 0}
+                        for name in ("new_mrr", "churned_mrr", "expansion_mrr", "contraction_mrr")
+                    },
+                    ["new_mrr", "churned_mrr", "expansion_mrr", "contraction_mrr"],
+                ),
+            },
+        },
+        ["project_id", "from", "to", "subscriptions", "churn_rate", "currencies"],
     ),
     "WebhookEvent": _obj(
         {
@@ -433,9 +501,36 @@ PATHS: Json = {
         security=APP_AUTH,
     ),
     "/api/v1/metrics/project/{project_id}/revenue": _get(
-        "Revenue of one-time purchases per currency, in minor units",
+        "Revenue of one-time purchases and of subscription invoices per currency, minor units",
         {"200": _json("sums", "RevenueMetrics"), **APP_ERRORS},
         parameters=[PROJECT_PARAM],
+        security=APP_AUTH,
+    ),
+    "/api/v1/metrics/project/{project_id}/mrr": _get(
+        "MRR and ARR per currency of the paying (active, past_due) subscriptions",
+        {"200": _json("MRR", "MrrMetrics"), **APP_ERRORS},
+        parameters=[PROJECT_PARAM],
+        security=APP_AUTH,
+    ),
+    "/api/v1/metrics/project/{project_id}/movements": _get(
+        "New, churned and reactivated subscriptions and MRR movements in a window of UTC days",
+        {
+            "200": _json("movements", "MovementMetrics"),
+            "400": _error("from/to missing, not YYYY-MM-DD, reversed, or over 366 days"),
+            **APP_ERRORS,
+        },
+        parameters=[
+            PROJECT_PARAM,
+            *(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "format": "date"},
+                }
+                for name in ("from", "to")
+            ),
+        ],
         security=APP_AUTH,
     ),
     "/api/v1/admin/webhook-events": _get(

@@ -6,9 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
-from shared.statuses import SUBSCRIPTION_STATUS_RANK, InvoiceOutcomeKind, PaymentStatus
+from shared.statuses import (
+    PAYING_SUBSCRIPTION_STATUSES,
+    SUBSCRIPTION_STATUS_RANK,
+    InvoiceOutcomeKind,
+    PaymentStatus,
+)
 
 
 class Owner(NamedTuple):
@@ -51,10 +57,16 @@ class SubscriptionSnapshot:
     currency: str | None
     deleted: bool
     created: int
+    mrr: Decimal = Decimal(0)  # monthly, minor units, not rounded (CONTRACT section 10)
+    mrr_not_counted: bool = False  # an item's price has no fixed amount (tiered, metered)
 
     @property
     def status_rank(self) -> int:
         return SUBSCRIPTION_STATUS_RANK.get(self.status, -1)
+
+    @property
+    def paying(self) -> bool:
+        return not self.deleted and self.status in PAYING_SUBSCRIPTION_STATUSES
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,8 @@ class InvoiceOutcome:
     outcome: InvoiceOutcomeKind
     occurred_at: datetime
     created: int
+    amount_paid: int = 0  # minor units
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,11 @@ ENTITLING_SUBSCRIPTION_STATUSES: tuple[str, ...] = (
     SubscriptionStatus.TRIALING,
     SubscriptionStatus.PAST_DUE,
 )
+# A subscription pays while active or past due (never trialing): MRR and movements count these.
+PAYING_SUBSCRIPTION_STATUSES: tuple[str, ...] = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+)
 
 # What one event says about a PaymentIntent's payment; `succeeded` never falls back.
 PaymentStatus = Literal["pending", "failed", "succeeded"]

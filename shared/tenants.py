@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, text
 
 from shared.api_keys import display_prefix, generate_api_key, hash_api_key
 from shared.db.sql import Statement
@@ -121,6 +121,20 @@ def set_user_id_keys(tx: Connection, project_id: str, keys: Sequence[str]) -> No
             "brackets (Stripe's own limit for metadata keys)"
         )
     tx.execute(SET_USER_ID_KEYS.sync, {"id": project_id, "keys": list(dict.fromkeys(keys))})
+
+
+MAX_GRACE_DAYS = 3650
+
+
+def set_grace(tx: Connection, project_id: str, past_due_days: int | None) -> None:
+    """None: a past_due subscription grants until Stripe ends it (CONTRACT section 3)."""
+    require_project(tx, project_id)
+    if past_due_days is not None and not 0 <= past_due_days <= MAX_GRACE_DAYS:
+        raise TenantError(f"--past-due-days must be between 0 and {MAX_GRACE_DAYS}, or unlimited")
+    tx.execute(
+        text("UPDATE projects SET grace_past_due_days = :days WHERE id = :id"),
+        {"id": project_id, "days": past_due_days},
+    )
 
 
 def list_projects(tx: Connection) -> list[Row[Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import Connection, Engine
@@ -30,6 +31,7 @@ class Work:
 
     tx: Connection
     cache: EntitlementCache
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     touched: set[Owner] = field(default_factory=set)
     recomputed: Recomputed = field(default_factory=dict)
     deliveries: list[str] = field(default_factory=list)
@@ -44,7 +46,7 @@ class Work:
         """Recompute the users touched so far now, taking their locks and marking their cache
         entries dirty; the unit does this itself before it commits."""
         if self._pending:
-            results = recompute_all(self.tx, self._pending)
+            results = recompute_all(self.tx, self._pending, self.clock())
             self.cache.mark_dirty(results)
             self.deliveries += write_entitlement_changes(self.tx, results)
             self.recomputed.update(results)
@@ -58,12 +60,14 @@ class UnitOfWork:
     # Told the new deliveries' ids after the commit (a worker sends them); a failure is logged,
     # and the scheduler's relay finds them due anyway.
     send_deliveries: Callable[[list[str]], None] | None = None
+    # What "now" is to a grace period; tests drive it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @contextmanager
     def begin(self) -> Iterator[Work]:
         """Commits when the block ends normally, rolls back (and re-raises) when it raises."""
         with self.engine.begin() as tx:
-            work = Work(tx, self.cache)
+            work = Work(tx, self.cache, self.clock)
             yield work
             work.flush()
         if work.recomputed:

@@ -1,4 +1,5 @@
-"""The scheduler process's composition root: the relays every 5 s, the daily reconciliation."""
+"""The scheduler process's composition root: the relays every 5 s, grace ends every 30 s, the
+daily reconciliation."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from shared.log_setup import configure_logging
+from shared.operations.grace import end_graces
 from shared.queue import enqueue_delivery_relay, enqueue_relay
 from shared.settings import Settings, load_settings
 from workers.bootstrap import build_worker_parts
@@ -17,6 +19,8 @@ from workers.scheduler import PeriodicJob, Scheduler
 RELAY_EVERY_S = 5.0
 DELIVERY_RELAY_EVERY_S = 5.0
 DAILY_CHECK_EVERY_S = 30.0
+# A user's entitlement goes within a minute of their grace ending (CONTRACT section 10).
+GRACE_CHECK_EVERY_S = 30.0
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
@@ -28,6 +32,7 @@ def build_scheduler(settings: Settings) -> Scheduler:
             DELIVERY_RELAY_EVERY_S,
             partial(enqueue_delivery_relay, parts.broker),
         ),
+        PeriodicJob("grace-ends", GRACE_CHECK_EVERY_S, partial(end_graces, parts.uow)),
     ]
     if settings.reconciliation_enabled:
         daily = DailyReconciliation(

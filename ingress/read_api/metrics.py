@@ -1,55 +1,66 @@
-"""Project metrics, aggregated by SQL: subscriptions by status, revenue per currency."""
+"""Project metrics for apps (CONTRACT sections 4 and 10): the shared SQL aggregates, answered
+from the asyncpg pool."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
-from shared.db.definitions import IS_PURCHASE_SQL, PAID_PURCHASE_STATUS_SQL
-from shared.db.ownership import JOIN_CUSTOMER, owned_by_project
-from shared.statuses import ENTITLING_SUBSCRIPTION_STATUSES
+from shared.db.sql import Statement
+from shared.metrics import queries
+from shared.metrics.report import (
+    BadWindow,
+    Window,
+    movements_json,
+    mrr_json,
+    revenue_json,
+    subscriptions_json,
+)
 
-OWNED_BY_PROJECT = f"FROM {{table}} o {JOIN_CUSTOMER} WHERE {owned_by_project('$1')}"
 
-BY_STATUS = f"""SELECT o.status, count(*) AS n {OWNED_BY_PROJECT.format(table="subscriptions")}
-    GROUP BY o.status ORDER BY o.status"""
-# A purchase: owner source, not an invoice's payment, paid at some point (refunds included).
-REVENUE = f"""SELECT o.currency,
-       sum(coalesce(o.amount_minor, 0))::bigint AS gross,
-       sum(least(o.amount_refunded_minor, coalesce(o.amount_minor, 0)))::bigint AS refunded,
-       count(*) AS purchases
-    {OWNED_BY_PROJECT.format(table="purchases")}
-      AND {IS_PURCHASE_SQL}
-      AND o.status IN {PAID_PURCHASE_STATUS_SQL}
-    GROUP BY o.currency ORDER BY o.currency"""
+async def _fetch(request: Request, statement: Statement, **params: Any) -> list[Any]:
+    ctx: IngressContext = request.app.state.ctx
+    rows: list[Any] = await ctx.pool.fetch(statement.asyncpg_sql, *statement.asyncpg_args(params))
+    return rows
 
 
 async def subscription_metrics(request: Request) -> Response:
     project_id = request.path_params["project_id"]
     if denied := await authorize_app(request, project_id):
         return denied
-    ctx: IngressContext = request.app.state.ctx
-    by_status = {row["status"]: row["n"] for row in await ctx.pool.fetch(BY_STATUS, project_id)}
-    active = sum(n for status, n in by_status.items() if status in ENTITLING_SUBSCRIPTION_STATUSES)
-    return JSONResponse(
-        {"project_id": project_id, "active_subscriptions": active, "by_status": by_status}
-    )
+    rows = await _fetch(request, queries.BY_STATUS, p=project_id)
+    return JSONResponse(subscriptions_json(project_id, rows))
 
 
 async def revenue_metrics(request: Request) -> Response:
     project_id = request.path_params["project_id"]
     if denied := await authorize_app(request, project_id):
         return denied
-    ctx: IngressContext = request.app.state.ctx
-    currencies = {
-        (row["currency"] or "unknown"): {
-            "gross": row["gross"],
-            "refunded": row["refunded"],
-            "net": row["gross"] - row["refunded"],
-            "purchases": row["purchases"],
-        }
-        for row in await ctx.pool.fetch(REVENUE, project_id)
-    }
-    return JSONResponse({"project_id": project_id, "currencies": currencies})
+    purchases = await _fetch(request, queries.PURCHASE_REVENUE, p=project_id)
+    invoices = await _fetch(request, queries.INVOICE_REVENUE, p=project_id)
+    return JSONResponse(revenue_json(project_id, purchases, invoices))
+
+
+async def mrr_metrics(request: Request) -> Response:
+    project_id = request.path_params["project_id"]
+    if denied := await authorize_app(request, project_id):
+        return denied
+    rows = await _fetch(request, queries.MRR, p=project_id)
+    return JSONResponse(mrr_json(project_id, rows))
+
+
+async def movement_metrics(request: Request) -> Response:
+    project_id = request.path_params["project_id"]
+    if denied := await authorize_app(request, project_id):
+        return denied
+    try:
+        window = Window.parse(request.query_params.get("from"), request.query_params.get("to"))
+    except BadWindow as bad:
+        return JSONResponse({"error": str(bad)}, status_code=400)
+    counts = await _fetch(request, queries.MOVEMENT_COUNTS, p=project_id, **window.params)
+    currencies = await _fetch(request, queries.MOVEMENT_MRR, p=project_id, **window.params)
+    return JSONResponse(movements_json(project_id, window, counts[0], currencies))

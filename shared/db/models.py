@@ -6,6 +6,7 @@ Alembic migrations are checked against these (tests/db/test_migrations.py).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     Text,
     func,
     text,
@@ -89,6 +91,7 @@ class Project(Base):
     user_id_keys: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{user_id}'")
     )
+    grace_past_due_days: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
 
     __table_args__ = (
         CheckConstraint("id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'", name="id_format"),
@@ -166,6 +169,10 @@ class Subscription(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     snapshot_created: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated_at: Mapped[datetime] = _now()
+    mrr: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=text("0"))
+    mrr_not_counted: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
 
     __table_args__ = (
         CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
@@ -176,6 +183,47 @@ class Subscription(Base):
             postgresql_where=text("named_user_id IS NOT NULL"),
         ),
     )
+
+
+class SubscriptionHistory(Base):
+    """Every applied snapshot's effective state, by `created`, append-only: the state of a
+    subscription at any moment without Stripe. `valid_to` is the next snapshot's `created`
+    (NULL for the newest), kept right whatever order the snapshots came in."""
+
+    __tablename__ = "subscription_history"
+    subscription_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    created: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    status_rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    paying: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    mrr: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    currency: Mapped[str | None] = mapped_column(Text)
+    not_counted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    valid_to: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index(
+            "ix_subscription_history_first_paying",
+            "subscription_id",
+            "created",
+            postgresql_where=text("paying"),
+        ),
+    )
+
+
+class SubscriptionInvoice(Base):
+    """A subscription's invoice: paid once any event says so (it never becomes unpaid)."""
+
+    __tablename__ = "subscription_invoices"
+    invoice_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    subscription_id: Mapped[str | None] = mapped_column(Text, index=True)
+    customer_id: Mapped[str | None] = mapped_column(Text, index=True)
+    payment_intent_id: Mapped[str | None] = mapped_column(Text, index=True)
+    currency: Mapped[str | None] = mapped_column(Text)
+    amount_paid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    paid: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class SubscriptionPayment(Base):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.isotime import iso_utc
@@ -40,6 +40,18 @@ class Grant:
             "product_id": self.product_id,
             "expires_at": iso_utc(self.expires_at),
         }
+
+
+def within_grace(
+    sub: ActiveSubscription, past_due_since: datetime, grace_days: int, now: datetime
+) -> ActiveSubscription | None:
+    """A past_due subscription under a grace of `grace_days`: it grants until the grace ends
+    (and shows the earlier of its period end and that end), then nothing until it pays."""
+    grace_end = past_due_since + timedelta(days=grace_days)
+    if now >= grace_end:
+        return None
+    end = sub.current_period_end
+    return replace(sub, current_period_end=grace_end if end is None else min(end, grace_end))
 
 
 def compute_entitlements(

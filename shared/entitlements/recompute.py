@@ -9,7 +9,7 @@ users costs six round trips rather than seven hundred.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, text
@@ -25,6 +25,7 @@ from shared.entitlements.compute import (
     ActiveSubscription,
     Grant,
     compute_entitlements,
+    within_grace,
 )
 from shared.records import Owner
 from shared.state.product_mapping import keys_of_products
@@ -34,13 +35,26 @@ USERS = "unnest(CAST(:ps AS text[]), CAST(:us AS text[])) AS t(p, u)"
 LOCK_USERS = text(
     f"SELECT pg_advisory_xact_lock(hashtextextended(t.p || '/' || t.u, 0)) FROM {USERS}"
 )
+# `past_due_since`: when the current run of past_due snapshots began (from the history), for
+# the project's grace period (CONTRACT section 10).
 SUBSCRIPTIONS = text(
-    f"""SELECT t.p, t.u, o.id, o.status, o.product_ids, o.current_period_end
+    f"""SELECT t.p, t.u, o.id, o.status, o.product_ids, o.current_period_end,
+               CASE WHEN o.status = 'past_due' THEN (
+                   SELECT min(h.created) FROM subscription_history h
+                   WHERE h.subscription_id = o.id AND h.status = 'past_due'
+                     AND h.created <= o.snapshot_created
+                     AND h.created > coalesce((
+                         SELECT max(b.created) FROM subscription_history b
+                         WHERE b.subscription_id = o.id AND b.status <> 'past_due'
+                           AND b.created <= o.snapshot_created), -1))
+               END AS past_due_since
         FROM {USERS} CROSS JOIN LATERAL (
-            SELECT o.id, o.status, o.product_ids, o.current_period_end FROM subscriptions o
+            SELECT o.id, o.status, o.product_ids, o.current_period_end, o.snapshot_created
+            FROM subscriptions o
             WHERE {owned_by_user("subscriptions", "id", "t.p", "t.u")}
               AND o.status IN {ENTITLING_STATUS_SQL}) o"""
 )
+GRACE_DAYS = text("SELECT id, grace_past_due_days FROM projects WHERE id = ANY(:projects)")
 # A purchase: has an owner source, is not an invoice's payment, and is paid (refunds aside).
 PURCHASES = text(
     f"""SELECT t.p, t.u, o.payment_intent_id, o.product_id
@@ -82,20 +96,31 @@ class UserRecompute(NamedTuple):
 Recomputed = dict[Owner, UserRecompute]
 
 
-def recompute_all(tx: Connection, owners: Iterable[Owner]) -> Recomputed:
-    """Replace each owner's stored entitlements with what their state grants now: one statement
-    a step for all of them, however many. Locked in sorted order, so two transactions touching
-    the same users never wait on each other in a circle."""
+def recompute_all(
+    tx: Connection, owners: Iterable[Owner], now: datetime | None = None
+) -> Recomputed:
+    """Replace each owner's stored entitlements with what their state grants at `now`: one
+    statement a step for all of them, however many. Locked in sorted order, so two
+    transactions touching the same users never wait on each other in a circle."""
     users = sorted(set(owners))
     if not users:
         return {}
+    now = now or datetime.now(UTC)
+    projects = sorted({o.project_id for o in users})
+    grace = {
+        row.id: row.grace_past_due_days for row in tx.execute(GRACE_DAYS, {"projects": projects})
+    }
     params = {"ps": [o.project_id for o in users], "us": [o.user_id for o in users]}
     tx.execute(LOCK_USERS, params)
     subscriptions: dict[Owner, list[ActiveSubscription]] = {o: [] for o in users}
     for row in tx.execute(SUBSCRIPTIONS, params):
-        subscriptions[Owner(row.p, row.u)].append(
-            ActiveSubscription(row.id, row.status, tuple(row.product_ids), row.current_period_end)
+        sub: ActiveSubscription | None = ActiveSubscription(
+            row.id, row.status, tuple(row.product_ids), row.current_period_end
         )
+        if sub is not None and (days := grace.get(row.p)) is not None and row.past_due_since:
+            sub = within_grace(sub, datetime.fromtimestamp(row.past_due_since, UTC), days, now)
+        if sub is not None:
+            subscriptions[Owner(row.p, row.u)].append(sub)
     purchases: dict[Owner, list[ActivePurchase]] = {o: [] for o in users}
     for row in tx.execute(PURCHASES, params):
         purchases[Owner(row.p, row.u)].append(ActivePurchase(row.payment_intent_id, row.product_id))

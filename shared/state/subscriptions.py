@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, text
 
 from shared.records import InvoiceOutcome, SubscriptionSnapshot
 from shared.state.ownership import Attribution, assign_object_owner
+from shared.state.subscription_history import record_snapshot
 
 # A deletion beats any snapshot that is not one, whatever its `created` (so a deleted
 # subscription never comes back, in any delivery order); then the newest `created` wins; on a
@@ -17,10 +18,12 @@ UPSERT_SNAPSHOT = text(
     """
     INSERT INTO subscriptions AS s
         (id, customer_id, status, status_rank, product_ids, current_period_end,
-         cancel_at_period_end, currency, deleted, snapshot_created)
+         cancel_at_period_end, currency, deleted, snapshot_created, mrr, mrr_not_counted)
     VALUES (:id, :customer_id, :status, :status_rank, :product_ids, :current_period_end,
-            :cancel_at_period_end, :currency, :deleted, :created)
+            :cancel_at_period_end, :currency, :deleted, :created, :mrr, :mrr_not_counted)
     ON CONFLICT (id) DO UPDATE SET
+        mrr = excluded.mrr,
+        mrr_not_counted = excluded.mrr_not_counted,
         status = excluded.status,
         status_rank = excluded.status_rank,
         product_ids = excluded.product_ids,
@@ -33,9 +36,9 @@ UPSERT_SNAPSHOT = text(
         updated_at = now()
     WHERE (excluded.deleted, excluded.snapshot_created, excluded.status_rank,
            coalesce(excluded.current_period_end, 'epoch'), excluded.cancel_at_period_end,
-           excluded.product_ids)
+           excluded.product_ids, excluded.mrr)
         > (s.deleted, s.snapshot_created, s.status_rank, coalesce(s.current_period_end, 'epoch'),
-           s.cancel_at_period_end, s.product_ids)
+           s.cancel_at_period_end, s.product_ids, s.mrr)
     """
 )
 UPSERT_PAYMENT = text(
@@ -50,6 +53,24 @@ UPSERT_PAYMENT = text(
         event_created = excluded.event_created
     WHERE (excluded.event_created, excluded.outcome = 'paid')
         > (p.event_created, p.outcome = 'paid')
+    """
+)
+
+UPSERT_INVOICE = text(
+    """
+    INSERT INTO subscription_invoices AS i
+        (invoice_id, subscription_id, customer_id, payment_intent_id, currency, amount_paid,
+         paid, created)
+    VALUES (:invoice_id, :subscription_id, :customer_id, :payment_intent_id, :currency,
+            :amount_paid, :paid, :created)
+    ON CONFLICT (invoice_id) DO UPDATE SET
+        subscription_id = coalesce(i.subscription_id, excluded.subscription_id),
+        customer_id = coalesce(i.customer_id, excluded.customer_id),
+        payment_intent_id = coalesce(i.payment_intent_id, excluded.payment_intent_id),
+        currency = coalesce(i.currency, excluded.currency),
+        amount_paid = greatest(i.amount_paid, excluded.amount_paid),
+        paid = i.paid OR excluded.paid,
+        created = least(i.created, excluded.created)
     """
 )
 
@@ -73,16 +94,33 @@ def apply_subscription_snapshot(
             "currency": snapshot.currency,
             "deleted": snapshot.deleted,
             "created": snapshot.created,
+            "mrr": snapshot.mrr,
+            "mrr_not_counted": snapshot.mrr_not_counted,
         },
     )
+    record_snapshot(tx, snapshot)
     assign_object_owner(tx, "subscriptions", snapshot.id, attribution, snapshot.created)
     return result.rowcount > 0
 
 
 def record_invoice_outcome(tx: Connection, outcome: InvoiceOutcome) -> None:
-    """The latest payment outcome of a subscription; it never changes the subscription's status."""
+    """The latest payment outcome of a subscription; it never changes the subscription's status.
+    The invoice itself is kept for revenue: paid once any event says so, whatever the order."""
     if outcome.subscription_id is None:
         return
+    tx.execute(
+        UPSERT_INVOICE,
+        {
+            "invoice_id": outcome.invoice_id,
+            "subscription_id": outcome.subscription_id,
+            "customer_id": outcome.customer_id,
+            "payment_intent_id": outcome.payment_intent_id,
+            "currency": outcome.currency,
+            "amount_paid": outcome.amount_paid if outcome.outcome == "paid" else 0,
+            "paid": outcome.outcome == "paid",
+            "created": outcome.created,
+        },
+    )
     tx.execute(
         UPSERT_PAYMENT,
         {

@@ -7,7 +7,14 @@ from typing import Any
 
 from shared.records import InvoiceOutcome, PurchaseFacts
 from shared.statuses import InvoiceOutcomeKind
-from workers.payloads.fields import event_created, event_object, id_of, timestamp
+from workers.payloads.fields import (
+    event_created,
+    event_object,
+    id_of,
+    optional_int,
+    optional_str,
+    timestamp,
+)
 
 OUTCOME_OF_TYPE: dict[str, InvoiceOutcomeKind] = {
     "invoice.payment_succeeded": "paid",
@@ -29,6 +36,8 @@ def invoice_outcome(event: dict[str, Any]) -> InvoiceOutcome:
         outcome=OUTCOME_OF_TYPE.get(str(event.get("type")), "failed"),
         occurred_at=occurred_at,
         created=created,
+        amount_paid=optional_int(obj, "amount_paid") or 0,
+        currency=optional_str(obj, "currency"),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from shared.records import SubscriptionSnapshot
@@ -16,6 +17,7 @@ from workers.payloads.fields import (
     required_str,
     timestamp,
 )
+from workers.payloads.mrr import Mrr, subscription_mrr
 
 
 def subscription_snapshot(event: dict[str, Any]) -> SubscriptionSnapshot:
@@ -27,6 +29,7 @@ def subscription_snapshot(event: dict[str, Any]) -> SubscriptionSnapshot:
     own_end = optional_int(obj, "current_period_end")
     if own_end is not None:
         period_ends.append(own_end)
+    mrr = _mrr(obj)
     return SubscriptionSnapshot(
         id=obj["id"],
         customer_id=id_of(obj, "customer"),
@@ -35,10 +38,24 @@ def subscription_snapshot(event: dict[str, Any]) -> SubscriptionSnapshot:
         product_ids=_products(obj, items),
         current_period_end=timestamp(max(period_ends)) if period_ends else None,
         cancel_at_period_end=obj.get("cancel_at_period_end") is True,
-        currency=optional_str(obj, "currency"),
+        currency=optional_str(obj, "currency") or mrr.currency,
         deleted=deleted,
         created=event_created(event),
+        mrr=mrr.monthly,
+        mrr_not_counted=mrr.not_counted,
     )
+
+
+def _mrr(obj: dict[str, Any]) -> Mrr:
+    """A price the metrics cannot read never holds up the entitlements: it counts as not
+    counted. API versions of 2016 put one plan and its quantity on the subscription itself."""
+    if not obj.get("items") and isinstance(obj.get("plan"), dict):
+        plan_item = {"plan": obj["plan"], "quantity": obj.get("quantity", 1)}
+        obj = {**obj, "items": {"object": "list", "data": [plan_item]}}
+    try:
+        return subscription_mrr(obj)
+    except MalformedEvent:
+        return Mrr(optional_str(obj, "currency"), Decimal(0), not_counted=True)
 
 
 def _items(obj: dict[str, Any]) -> list[dict[str, Any]]:

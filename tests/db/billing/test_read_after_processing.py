@@ -229,6 +229,19 @@ def test_revenue_metrics_per_currency_in_minor_units(
     events = [
         subscription(T0, "active", user="u1"),
         subscription_invoice_payment,
+        se.invoice_event(
+            T0,
+            invoice_id="in_1",
+            sub_id="sub_u1",
+            customer="cus_u1",
+            amount=2000,
+            payment_intent="pi_invoice",
+            shape="old",
+        ),
+        se.invoice_event(
+            T0, False, invoice_id="in_2", sub_id="sub_u1", customer="cus_u1", amount=2000
+        ),
+        refund(T0 + 1, "pi_invoice", 2000, 500),
         payment(T0, "pi_a", 4900),
         payment(T0, "pi_b", 2500, user="u2"),
         refund(T0 + 1, "pi_b", 2500, 1000),
@@ -247,6 +260,7 @@ def test_revenue_metrics_per_currency_in_minor_units(
             "usd": {"gross": 8900, "refunded": 2500, "net": 6400, "purchases": 3},
             "eur": {"gross": 3000, "refunded": 0, "net": 3000, "purchases": 1},
         },
+        "subscriptions": {"usd": {"gross": 2000, "refunded": 500, "net": 1500, "invoices": 1}},
     }
     for totals in body["currencies"].values():
         assert all(type(value) is int for value in totals.values())
