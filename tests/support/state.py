@@ -11,10 +11,10 @@ from typing import Any
 import redis
 from sqlalchemy import Engine, text
 
-from ingress.read_api import metrics
 from shared import tenants
 from shared.cache import entry_key, fresh_entry
 from shared.db.reconciliation_runs import RunCounters, create_run
+from shared.metrics import queries
 from shared.state.product_mapping import add_mapping
 from tests.stripe_events import PROJECT, iso
 from tests.support.stores import store_event
@@ -166,14 +166,13 @@ def cached_entitlements(
 
 
 def project_metrics(engine: Engine, project_id: str = PROJECT) -> Json:
-    """The read API's own aggregate SQL (asyncpg `$1` placeholders), run on the sync engine."""
+    """The read API's own aggregate SQL, run on the sync engine."""
     by_status = {
-        row["status"]: row["n"]
-        for row in rows(engine, metrics.BY_STATUS.replace("$1", ":p"), p=project_id)
+        row["status"]: row["n"] for row in rows(engine, queries.BY_STATUS.sql, p=project_id)
     }
     revenue = {
-        row["currency"]: {k: row[k] for k in ("gross", "refunded", "purchases")}
-        for row in rows(engine, metrics.REVENUE.replace("$1", ":p"), p=project_id)
+        row["currency"]: {"gross": row["gross"], "refunded": row["refunded"], "purchases": row["n"]}
+        for row in rows(engine, queries.PURCHASE_REVENUE.sql, p=project_id)
     }
     return {"by_status": by_status, "revenue": revenue}
 
