@@ -50,23 +50,21 @@ MRR = Statement(
 # (the newest snapshot before each, by `valid_to` spans) and its first paying snapshot.
 # :start and :end are unix seconds, the window [start, end).
 _PER_SUBSCRIPTION = f"""
-    WITH subs AS (SELECT o.id FROM subscriptions o {OWNED}),
-    firsts AS (
-        SELECT DISTINCT ON (h.subscription_id) h.subscription_id AS id, h.created AS first_paid,
-               h.mrr AS first_mrr, h.currency AS first_currency
+    WITH subs AS MATERIALIZED (SELECT o.id FROM subscriptions o {OWNED}),
+    firsts AS MATERIALIZED (
+        SELECT h.subscription_id AS id, min(h.created) AS first_paid
         FROM subscription_history h JOIN subs ON subs.id = h.subscription_id
-        WHERE h.paying
-        ORDER BY h.subscription_id, h.created),
+        WHERE h.paying GROUP BY h.subscription_id),
     at_start AS (
         SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency
-        FROM subscription_history h JOIN firsts f ON f.id = h.subscription_id
+        FROM subscription_history h
         WHERE h.created < :start AND (h.valid_to IS NULL OR h.valid_to >= :start)),
     at_end AS (
         SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency
-        FROM subscription_history h JOIN firsts f ON f.id = h.subscription_id
+        FROM subscription_history h
         WHERE h.created < :end AND (h.valid_to IS NULL OR h.valid_to >= :end)),
     per_sub AS (
-        SELECT f.first_paid, f.first_mrr, f.first_currency,
+        SELECT f.id, f.first_paid,
                coalesce(s.paying, false) AS paying0, coalesce(e.paying, false) AS paying1,
                s.mrr AS mrr0, e.mrr AS mrr1, s.currency AS currency0, e.currency AS currency1,
                f.first_paid >= :start AND f.first_paid < :end AS is_new
@@ -85,8 +83,11 @@ MOVEMENT_COUNTS = Statement(
 MOVEMENT_MRR = Statement(
     f"""{_PER_SUBSCRIPTION},
     moves AS (
-        SELECT first_currency AS currency, first_mrr AS new_mrr, 0 AS churned_mrr,
-               0 AS expansion_mrr, 0 AS contraction_mrr FROM per_sub WHERE is_new
+        SELECT h.currency, h.mrr AS new_mrr, 0 AS churned_mrr, 0 AS expansion_mrr,
+               0 AS contraction_mrr
+        FROM per_sub JOIN subscription_history h
+          ON h.subscription_id = per_sub.id AND h.created = per_sub.first_paid
+        WHERE is_new
         UNION ALL
         SELECT currency0, 0, mrr0, 0, 0 FROM per_sub WHERE paying0 AND NOT paying1
         UNION ALL
