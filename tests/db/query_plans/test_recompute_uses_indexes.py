@@ -1,5 +1,6 @@
 """The recompute's reads use indexes, so the cost of an event does not grow with the tables:
-checked on the plan PostgreSQL picks with 20,000 customers, subscriptions and purchases."""
+checked on the plan PostgreSQL picks with 20,000 customers, subscriptions and purchases (and
+two history rows a subscription, read for the grace period)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ INSERT INTO subscriptions (id, customer_id, status, status_rank, product_ids,
     FROM generate_series(1, 20000) g;
 INSERT INTO purchases (payment_intent_id, customer_id, names_user, payment_status, amount_minor)
     SELECT 'pi_' || g, 'cus_' || g, true, 'succeeded', 100 FROM generate_series(1, 20000) g;
+INSERT INTO subscription_history (subscription_id, created, status, status_rank, deleted,
+                                  paying, mrr, currency, not_counted)
+    SELECT 'sub_' || g, k, CASE k WHEN 1 THEN 'active' ELSE 'past_due' END, 2, false, true,
+           2000, 'usd', false
+    FROM generate_series(1, 20000) g, generate_series(1, 2) k;
 ANALYZE;
 """
 
