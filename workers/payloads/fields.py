@@ -110,3 +110,14 @@ def timestamp(value: int | None, name: str = "timestamp") -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
         raise MalformedEvent(f"{name} {value} is out of range for a Unix time in seconds") from None
+
+
+def subscription_items(subscription: dict[str, Any]) -> list[dict[str, Any]]:
+    """`items.data` of a subscription ([] when it has none)."""
+    items = subscription.get("items")
+    if items is None:
+        return []
+    data = items.get("data") if isinstance(items, dict) else None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise MalformedEvent("subscription items must be a list object of items")
+    return data

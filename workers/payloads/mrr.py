@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from workers.payloads.errors import MalformedEvent
-from workers.payloads.fields import optional_int, optional_str
+from workers.payloads.fields import optional_int, optional_str, subscription_items
 
 # What one interval's amount is worth per month: a month is 30 days or 4 weeks.
 PER_MONTH_OF_INTERVAL: dict[str, Fraction] = {
@@ -43,7 +43,7 @@ class _Price:
 
 def subscription_mrr(subscription: dict[str, Any]) -> Mrr:
     """Exact arithmetic (Fraction) throughout, so the one inexact step is the final Decimal."""
-    items = _items(subscription)
+    items = subscription_items(subscription)
     prices = [_price_of(item) for item in items]
     currency = _lower(subscription, "currency") or (prices[0].currency if prices else None)
     total = Fraction(0)
@@ -67,16 +67,6 @@ def subscription_mrr(subscription: dict[str, Any]) -> Mrr:
         monthly=Decimal(total.numerator) / Decimal(total.denominator),
         not_counted=any(price.amount is None for price in prices),
     )
-
-
-def _items(subscription: dict[str, Any]) -> list[dict[str, Any]]:
-    items = subscription.get("items")
-    if items is None:
-        return []
-    data = items.get("data") if isinstance(items, dict) else None
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise MalformedEvent("subscription items must be a list object of items")
-    return data
 
 
 def _price_of(item: dict[str, Any]) -> _Price:

@@ -15,6 +15,7 @@ from workers.payloads.fields import (
     optional_int,
     optional_str,
     required_str,
+    subscription_items,
     timestamp,
 )
 from workers.payloads.mrr import Mrr, subscription_mrr
@@ -24,7 +25,7 @@ def subscription_snapshot(event: dict[str, Any]) -> SubscriptionSnapshot:
     """Period on the subscription before API 2025-03-31, on its items after."""
     obj = event_object(event, "subscription")
     deleted = event.get("type") == "customer.subscription.deleted"
-    items = _items(obj)
+    items = subscription_items(obj)
     period_ends = [end for item in items if (end := optional_int(item, "current_period_end"))]
     own_end = optional_int(obj, "current_period_end")
     if own_end is not None:
@@ -56,16 +57,6 @@ def _mrr(obj: dict[str, Any]) -> Mrr:
         return subscription_mrr(obj)
     except MalformedEvent:
         return Mrr(optional_str(obj, "currency"), Decimal(0), not_counted=True)
-
-
-def _items(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    items = obj.get("items")
-    if items is None:
-        return []
-    data = items.get("data") if isinstance(items, dict) else None
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise MalformedEvent("subscription items must be a list object of items")
-    return data
 
 
 def _products(obj: dict[str, Any], items: list[dict[str, Any]]) -> tuple[str, ...]:
