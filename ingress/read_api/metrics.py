@@ -61,6 +61,5 @@ async def movement_metrics(request: Request) -> Response:
         window = Window.parse(request.query_params.get("from"), request.query_params.get("to"))
     except BadWindow as bad:
         return JSONResponse({"error": str(bad)}, status_code=400)
-    counts = await _fetch(request, queries.MOVEMENT_COUNTS, p=project_id, **window.params)
-    currencies = await _fetch(request, queries.MOVEMENT_MRR, p=project_id, **window.params)
-    return JSONResponse(movements_json(project_id, window, counts[0], currencies))
+    rows = await _fetch(request, queries.MOVEMENTS, p=project_id, **window.params)
+    return JSONResponse(movements_json(project_id, window, rows))

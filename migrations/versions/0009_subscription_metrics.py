@@ -21,6 +21,10 @@ def upgrade() -> None:
         "subscriptions",
         sa.Column("mrr_not_counted", sa.Boolean, nullable=False, server_default=sa.false()),
     )
+    # `created` of its first paying snapshot: the movements' "new" without reading the history
+    op.add_column("subscriptions", sa.Column("first_paying_created", sa.BigInteger))
+    op.add_column("subscriptions", sa.Column("first_paying_mrr", sa.Numeric))
+    op.add_column("subscriptions", sa.Column("first_paying_currency", sa.Text))
     op.create_table(
         "subscription_history",
         sa.Column("subscription_id", sa.Text, primary_key=True),
@@ -33,12 +37,6 @@ def upgrade() -> None:
         sa.Column("currency", sa.Text),
         sa.Column("not_counted", sa.Boolean, nullable=False),
         sa.Column("valid_to", sa.BigInteger),  # the next snapshot's `created`; NULL: current
-    )
-    op.create_index(
-        "ix_subscription_history_first_paying",
-        "subscription_history",
-        ["subscription_id", "created"],
-        postgresql_where=sa.text("paying"),
     )
     op.create_table(
         "subscription_invoices",
@@ -58,5 +56,8 @@ def downgrade() -> None:
     op.drop_column("projects", "grace_past_due_days")
     op.drop_table("subscription_invoices")
     op.drop_table("subscription_history")
+    op.drop_column("subscriptions", "first_paying_currency")
+    op.drop_column("subscriptions", "first_paying_mrr")
+    op.drop_column("subscriptions", "first_paying_created")
     op.drop_column("subscriptions", "mrr_not_counted")
     op.drop_column("subscriptions", "mrr")

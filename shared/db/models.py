@@ -173,6 +173,10 @@ class Subscription(Base):
     mrr_not_counted: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+    # `created` of the first paying snapshot seen: the least, so order-independent
+    first_paying_created: Mapped[int | None] = mapped_column(BigInteger)
+    first_paying_mrr: Mapped[Decimal | None] = mapped_column(Numeric)
+    first_paying_currency: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
@@ -201,15 +205,6 @@ class SubscriptionHistory(Base):
     currency: Mapped[str | None] = mapped_column(Text)
     not_counted: Mapped[bool] = mapped_column(Boolean, nullable=False)
     valid_to: Mapped[int | None] = mapped_column(BigInteger)
-
-    __table_args__ = (
-        Index(
-            "ix_subscription_history_first_paying",
-            "subscription_id",
-            "created",
-            postgresql_where=text("paying"),
-        ),
-    )
 
 
 class SubscriptionInvoice(Base):

@@ -46,56 +46,42 @@ MRR = Statement(
           AND NOT o.deleted AND o.status IN {PAYING_SQL}
         GROUP BY o.currency ORDER BY o.currency"""
 )
-# Each subscription of the project that ever paid: its state at the window's start and end
-# (the newest snapshot before each, by `valid_to` spans) and its first paying snapshot.
-# :start and :end are unix seconds, the window [start, end).
-_PER_SUBSCRIPTION = f"""
-    WITH subs AS MATERIALIZED (SELECT o.id FROM subscriptions o {OWNED}),
-    firsts AS MATERIALIZED (
-        SELECT h.subscription_id AS id, min(h.created) AS first_paid
-        FROM subscription_history h JOIN subs ON subs.id = h.subscription_id
-        WHERE h.paying GROUP BY h.subscription_id),
+# Each subscription of the project that ever paid: its state at the window's start and end (the
+# history row whose `valid_to` span holds the moment) and its first paying snapshot (kept on the
+# subscription), in one currency (the one it has last). Rows grouped by ROLLUP: the total row
+# (currency NULL, `total`) holds the counts, each currency's row its MRR movements. :start and
+# :end are unix seconds, the window [start, end).
+MOVEMENTS = Statement(
+    f"""
+    WITH firsts AS (
+        SELECT o.id, o.first_paying_created AS first_paid, o.first_paying_mrr AS first_mrr,
+               o.first_paying_currency AS first_currency
+        FROM subscriptions o {OWNED} AND o.first_paying_created IS NOT NULL),
     at_start AS (
-        SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency
-        FROM subscription_history h
+        SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency FROM subscription_history h
         WHERE h.created < :start AND (h.valid_to IS NULL OR h.valid_to >= :start)),
     at_end AS (
-        SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency
-        FROM subscription_history h
+        SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency FROM subscription_history h
         WHERE h.created < :end AND (h.valid_to IS NULL OR h.valid_to >= :end)),
     per_sub AS (
-        SELECT f.id, f.first_paid,
+        SELECT coalesce(e.currency, s.currency, f.first_currency) AS currency, f.first_mrr,
                coalesce(s.paying, false) AS paying0, coalesce(e.paying, false) AS paying1,
-               s.mrr AS mrr0, e.mrr AS mrr1, s.currency AS currency0, e.currency AS currency1,
-               f.first_paid >= :start AND f.first_paid < :end AS is_new
-        FROM firsts f LEFT JOIN at_start s ON s.id = f.id LEFT JOIN at_end e ON e.id = f.id)"""
-MOVEMENT_COUNTS = Statement(
-    f"""{_PER_SUBSCRIPTION}
-    SELECT count(*) FILTER (WHERE paying0) AS active_at_start,
+               coalesce(s.mrr, 0) AS mrr0, coalesce(e.mrr, 0) AS mrr1,
+               f.first_paid >= :start AND f.first_paid < :end AS is_new,
+               f.first_paid < :start AS paid_before
+        FROM firsts f LEFT JOIN at_start s ON s.id = f.id LEFT JOIN at_end e ON e.id = f.id)
+    SELECT currency, grouping(currency) = 1 AS total,
+           count(*) FILTER (WHERE paying0) AS active_at_start,
            count(*) FILTER (WHERE is_new) AS new,
            count(*) FILTER (WHERE paying0 AND NOT paying1) AS churned,
-           count(*) FILTER (WHERE first_paid < :start AND NOT paying0 AND paying1) AS reactivated,
-           count(*) FILTER (WHERE paying1) AS active_at_end
-    FROM per_sub"""
-)
-# MRR that came (the first paying snapshot of a new subscription), left (a churned one's at the
-# start), grew or shrank (one paying at both ends, in the currency it has at the end).
-MOVEMENT_MRR = Statement(
-    f"""{_PER_SUBSCRIPTION},
-    moves AS (
-        SELECT h.currency, h.mrr AS new_mrr, 0 AS churned_mrr, 0 AS expansion_mrr,
-               0 AS contraction_mrr
-        FROM per_sub JOIN subscription_history h
-          ON h.subscription_id = per_sub.id AND h.created = per_sub.first_paid
-        WHERE is_new
-        UNION ALL
-        SELECT currency0, 0, mrr0, 0, 0 FROM per_sub WHERE paying0 AND NOT paying1
-        UNION ALL
-        SELECT currency1, 0, 0, greatest(mrr1 - mrr0, 0), greatest(mrr0 - mrr1, 0)
-        FROM per_sub WHERE paying0 AND paying1)
-    SELECT currency, round(sum(new_mrr))::bigint AS new_mrr,
-           round(sum(churned_mrr))::bigint AS churned_mrr,
-           round(sum(expansion_mrr))::bigint AS expansion_mrr,
-           round(sum(contraction_mrr))::bigint AS contraction_mrr
-    FROM moves GROUP BY currency ORDER BY currency"""
+           count(*) FILTER (WHERE paid_before AND NOT paying0 AND paying1) AS reactivated,
+           count(*) FILTER (WHERE paying1) AS active_at_end,
+           coalesce(round(sum(first_mrr) FILTER (WHERE is_new)), 0)::bigint AS new_mrr,
+           coalesce(round(sum(mrr0) FILTER (WHERE paying0 AND NOT paying1)), 0)::bigint
+               AS churned_mrr,
+           coalesce(round(sum(greatest(mrr1 - mrr0, 0)) FILTER (WHERE paying0 AND paying1)), 0)
+               ::bigint AS expansion_mrr,
+           coalesce(round(sum(greatest(mrr0 - mrr1, 0)) FILTER (WHERE paying0 AND paying1)), 0)
+               ::bigint AS contraction_mrr
+    FROM per_sub GROUP BY ROLLUP (currency)"""
 )

@@ -94,11 +94,15 @@ def mrr_json(project_id: str, rows: Iterable[Row]) -> dict[str, Any]:
     }
 
 
-def movements_json(
-    project_id: str, window: Window, counts: Row, currencies: Iterable[Row]
-) -> dict[str, Any]:
-    names = ("active_at_start", "new", "churned", "reactivated", "active_at_end")
-    subscriptions = {name: counts[name] for name in names}
+MOVEMENT_COUNTS = ("active_at_start", "new", "churned", "reactivated", "active_at_end")
+MOVEMENT_MONEY = ("new_mrr", "churned_mrr", "expansion_mrr", "contraction_mrr")
+
+
+def movements_json(project_id: str, window: Window, rows: Iterable[Row]) -> dict[str, Any]:
+    """`rows`: queries.MOVEMENTS, its total row and one row a currency."""
+    rows = list(rows)
+    total = next((row for row in rows if row["total"]), None)
+    subscriptions = {name: total[name] if total else 0 for name in MOVEMENT_COUNTS}
     start = subscriptions["active_at_start"]
     return {
         "project_id": project_id,
@@ -107,10 +111,8 @@ def movements_json(
         "subscriptions": subscriptions,
         "churn_rate": round(subscriptions["churned"] / start, 4) if start else None,
         "currencies": {
-            (row["currency"] or "unknown"): {
-                name: row[name]
-                for name in ("new_mrr", "churned_mrr", "expansion_mrr", "contraction_mrr")
-            }
-            for row in currencies
+            (row["currency"] or "unknown"): {name: row[name] for name in MOVEMENT_MONEY}
+            for row in rows
+            if not row["total"]
         },
     }

@@ -25,8 +25,7 @@ def project_metrics(conn: Connection, project_id: str, window: Window | None) ->
         ),
     }
     if window is not None:
-        counts = rows(queries.MOVEMENT_COUNTS, **window.params)[0]
         report["movements"] = movements_json(
-            project_id, window, counts, rows(queries.MOVEMENT_MRR, **window.params)
+            project_id, window, rows(queries.MOVEMENTS, **window.params)
         )
     return report

@@ -38,6 +38,17 @@ RESPAN = text(
 )
 
 
+# The earliest paying snapshot (on a tie, the larger MRR): the same whatever the order.
+FIRST_PAYING = text(
+    """UPDATE subscriptions SET first_paying_created = :created, first_paying_mrr = :mrr,
+           first_paying_currency = :currency
+       WHERE id = :id AND (first_paying_created IS NULL
+           OR CAST(:created AS bigint) < first_paying_created
+           OR (CAST(:created AS bigint) = first_paying_created
+               AND CAST(:mrr AS numeric) > first_paying_mrr))"""
+)
+
+
 def record_snapshot(tx: Connection, snapshot: SubscriptionSnapshot) -> None:
     row = tx.execute(
         INSERT,
@@ -55,3 +66,6 @@ def record_snapshot(tx: Connection, snapshot: SubscriptionSnapshot) -> None:
     ).first()
     if row is not None and row.inserted:
         tx.execute(RESPAN, {"id": snapshot.id})
+    if snapshot.paying:
+        first = {"id": snapshot.id, "created": snapshot.created, "mrr": snapshot.mrr}
+        tx.execute(FIRST_PAYING, {**first, "currency": snapshot.currency})
