@@ -3,7 +3,6 @@ stopped, so an orchestrator that restarts the parent restarts the whole set."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -54,12 +53,5 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
         try:
             child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL) if _leads_group(child) else child.kill()
+            child.kill()
             child.wait()
-
-
-def _leads_group(child: subprocess.Popen[bytes]) -> bool:
-    try:
-        return os.getpgid(child.pid) == child.pid
-    except ProcessLookupError:
-        return False
