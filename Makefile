@@ -61,6 +61,7 @@ lint: install ## ruff, the layer contracts (import-linter) and mypy --strict
 bench: migrate ## webhook ingress throughput and a 10,000-customer import, see tests/bench/
 	$(BIN)/python -m tests.bench.webhook_ingress
 	$(BIN)/python -m tests.bench.import_account
+	$(BIN)/python -m tests.bench.apply_events
 	$(BIN)/python -m tests.bench.movements
 
 clean:
