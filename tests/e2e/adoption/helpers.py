@@ -47,6 +47,7 @@ RUN_DEPENDENT = frozenset(
         "updated_at",
         "snapshot_created",
         "owner_created",
+        "first_paying_created",  # the listing time of the page, like snapshot_created
         "linked_by_created",
         "payment_created",
     }
