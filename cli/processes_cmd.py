@@ -37,7 +37,13 @@ def register(commands: Any) -> None:
         "takes the threads that apply events; 0 runs them in the same pool.",
     )
     p.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=16,
+        help="threads per process (default 16; the events of threads waiting while a batch is "
+        "applied form the next batch)",
+    )
     p.add_argument(
         "--enrichment-threads",
         type=int,

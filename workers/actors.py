@@ -35,7 +35,12 @@ MARK_FAILED_ACTOR = "mark_webhook_event_failed"
 BUSY_RETRY_MS = (2_000, 5_000)
 
 
-def declare_event_actors(broker: dramatiq.Broker, inbox: Inbox) -> None:
+def declare_event_actors(
+    broker: dramatiq.Broker, inbox: Inbox, apply: Callable[[str], object] | None = None
+) -> None:
+    """`apply` is an EventBatcher's `process` (workers/batching.py); by default the inbox's."""
+    apply_event = apply or inbox.process
+
     @dramatiq.actor(
         broker=broker,
         actor_name=PROCESS_EVENT_ACTOR,
@@ -44,7 +49,7 @@ def declare_event_actors(broker: dramatiq.Broker, inbox: Inbox) -> None:
     )
     def process_webhook_event(event_id: str) -> None:
         try:
-            inbox.process(event_id)
+            apply_event(event_id)
         except UserBusy:
             # Sent again as it is, so the wait spends none of the event's retries. Should Redis
             # be down as well, the event is still `received` and the relay sends it.

@@ -7,15 +7,16 @@ never commit and never check "already done": this is the one place that does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import OperationalError
 
 from shared.db import webhook_events
+from shared.db.webhook_events import Stamp
 from shared.records import Owner
 from shared.settings import StripeMode
 from shared.statuses import EventStatus
@@ -62,55 +63,68 @@ class Inbox:
 
     def process(self, event_id: str) -> EventStatus | None:
         """Apply one stored event once. Returns its final status, None if unknown or handled.
-        Raises UserBusy when a lock it needs is held by a transaction that does not end."""
+        Raises UserBusy when a lock it needs is held by a transaction that does not end; any
+        other failure is counted as a failed try, then raised."""
+        try:
+            return self.process_batch([event_id])[event_id]
+        except UserBusy:
+            raise
+        except Exception as exc:
+            self.record_failure(event_id, exc, final=False)
+            raise
+
+    def process_batch(self, event_ids: Sequence[str]) -> dict[str, EventStatus | None]:
+        """Apply stored events in one transaction: the wrapper (lock, stamps, commit) and each
+        touched user's recompute are paid once for all of them. A malformed payload fails alone;
+        anything else raises with nothing applied and no try counted, and the caller then applies
+        the events one at a time, so that only the failing one is retried."""
+        ids = sorted(set(event_ids))
         try:
             with self.uow.begin() as work:
                 if self.lock_timeout_ms:
                     work.tx.execute(LIMIT_LOCK_WAITS, {"timeout": f"{self.lock_timeout_ms}ms"})
-                outcome = self._apply_locked(work, event_id)
+                rows = webhook_events.lock_for_processing(work.tx, ids)
+                outcomes = {event_id: Outcome(None, "warning", "event.unknown") for event_id in ids}
+                stamps: list[webhook_events.Stamp] = []
+                for row in sorted(rows.values(), key=_lock_order):
+                    outcomes[row.id] = self._apply_locked(work, row, stamps)
+                # Recompute (waiting for the users' locks) before the rows are updated: while
+                # they are only locked FOR UPDATE, Stripe's redelivery of these events (INSERT …
+                # ON CONFLICT) does not wait for this transaction, as it would on updated rows.
+                work.flush()
+                webhook_events.stamp_handled(work.tx, stamps)
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                self.record_failure(event_id, exc, final=False)
                 raise
-            log.info("event.busy", event_id=event_id, lock_timeout_ms=self.lock_timeout_ms)
-            raise UserBusy(f"event {event_id}: a lock it needs is held") from None
-        except Exception as exc:
-            self.record_failure(event_id, exc, final=False)
-            raise
+            log.info("event.busy", event_ids=ids, lock_timeout_ms=self.lock_timeout_ms)
+            raise UserBusy(f"events {', '.join(ids)}: a lock they need is held") from None
         # Logged once committed: a line an operator greps for is never one a rollback undid.
-        outcome.log(log.bind(event_id=event_id))
-        return outcome.status
+        for event_id, outcome in outcomes.items():
+            outcome.log(log.bind(event_id=event_id))
+        return {event_id: outcome.status for event_id, outcome in outcomes.items()}
 
-    def _apply_locked(self, work: Work, event_id: str) -> Outcome:
-        row = webhook_events.lock_for_processing(work.tx, event_id)
-        if row is None:
-            return Outcome(None, "warning", "event.unknown")
+    def _apply_locked(self, work: Work, row: Row[Any], stamps: list[Stamp]) -> Outcome:
         said = {"event_type": row.type}
         if row.status != EventStatus.RECEIVED:  # handled, or failed until an operator retries
             return Outcome(None, "info", "event.not_received", {**said, "status": row.status})
         if self.mode != "both" and row.livemode != (self.mode == "live"):
             error = f"{'live' if row.livemode else 'test'}-mode event; STRIPE_MODE={self.mode}"
-            webhook_events.stamp_handled(work.tx, event_id, EventStatus.SKIPPED, error=error)
+            stamps.append(Stamp(row.id, EventStatus.SKIPPED, error))
             return Outcome(EventStatus.SKIPPED, "info", "event.skipped", {**said, "reason": error})
         handler = self.handlers.get(row.type)
         if handler is None:
-            webhook_events.stamp_handled(work.tx, event_id, EventStatus.SKIPPED)
+            stamps.append(Stamp(row.id, EventStatus.SKIPPED))
             return Outcome(EventStatus.SKIPPED, "info", "event.skipped", said)
         try:
             with work.tx.begin_nested():
                 touched = handler(work.tx, row.payload)
         except PERMANENT_ERRORS as exc:
-            error = f"malformed event: {_describe(exc)}"
-            webhook_events.stamp_handled(work.tx, event_id, EventStatus.FAILED, error=error)
+            stamps.append(Stamp(row.id, EventStatus.FAILED, f"malformed event: {_describe(exc)}"))
             return Outcome(
                 EventStatus.FAILED, "error", "event.malformed", {**said, "error": str(exc)}
             )
         work.touch(touched)
-        # Recompute (waiting for the users' locks) before the row is updated: while it is only
-        # locked FOR UPDATE, Stripe's redelivery of this event (INSERT … ON CONFLICT) does not
-        # wait for this transaction, as it would on an updated row.
-        work.flush()
-        webhook_events.stamp_handled(work.tx, event_id, EventStatus.PROCESSED)
+        stamps.append(Stamp(row.id, EventStatus.PROCESSED))
         return Outcome(
             EventStatus.PROCESSED,
             "info",
@@ -135,6 +149,14 @@ class Inbox:
         log.warning(
             "event.failed" if final else "event.try_failed", event_id=event_id, error=message
         )
+
+
+def _lock_order(row: Row[Any]) -> tuple[str, str]:
+    """Events of one customer next to each other, customers in one order in every batch: two
+    batches that share customers then take their rows' locks in the same order."""
+    obj = row.payload.get("data", {}).get("object", {}) if isinstance(row.payload, dict) else {}
+    customer = obj.get("customer") if isinstance(obj, dict) else None
+    return (customer if isinstance(customer, str) else "", row.id)
 
 
 def _describe(exc: BaseException) -> str:

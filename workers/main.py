@@ -15,6 +15,7 @@ from workers.actors import (
     declare_relay_actor,
 )
 from workers.adoption.run_actor import resync_or_refuse, run_import_or_refuse
+from workers.batching import EventBatcher
 from workers.bootstrap import build_worker_parts
 from workers.enrichment import Enricher
 from workers.outgoing.relay import relay_due_deliveries
@@ -27,7 +28,7 @@ configure_logging(settings.log_format)
 parts = build_worker_parts(settings)
 broker = parts.broker
 
-declare_event_actors(broker, parts.inbox)
+declare_event_actors(broker, parts.inbox, EventBatcher(parts.inbox).process)
 declare_relay_actor(
     broker,
     partial(relay_stranded_events, parts.engine, parts.enqueue_event, settings.relay_after_s),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import asyncpg
 from sqlalchemy import Connection, Row
@@ -40,16 +40,20 @@ INSERT_MANY_IF_NEW = Statement(
        ON CONFLICT (id) DO NOTHING
        RETURNING id"""
 )
+# A batch's rows, locked in id order (so two batches sharing events never deadlock on them).
 LOCK_FOR_PROCESSING = Statement(
-    "SELECT type, status, livemode, payload FROM webhook_events WHERE id = :id FOR UPDATE"
+    """SELECT id, type, status, livemode, payload FROM webhook_events
+       WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"""
 )
 STAMP_HANDLED = Statement(
-    """UPDATE webhook_events SET
-           status = :status,
-           attempts = attempts + 1,
-           processed_at = CASE WHEN :status = 'failed' THEN NULL ELSE now() END,
-           error_message = coalesce(CAST(:error AS text), error_message)
-       WHERE id = :id"""
+    """UPDATE webhook_events w SET
+           status = s.status,
+           attempts = w.attempts + 1,
+           processed_at = CASE WHEN s.status = 'failed' THEN NULL ELSE now() END,
+           error_message = coalesce(s.error, w.error_message)
+       FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:errors AS text[]))
+            AS s(id, status, error)
+       WHERE w.id = s.id"""
 )
 # A failed try stays `received`; its enqueue stamp and count move on, so the relay's doubling
 # wait stays longer than Dramatiq's own retry backoff and sends no second copy.
@@ -157,18 +161,30 @@ def insert_if_new(tx: Connection, row: EventRow) -> bool:
     return tx.execute(INSERT_IF_NEW.sync, dict(row)).scalar_one_or_none() is True
 
 
-def lock_for_processing(tx: Connection, event_id: str) -> Row[Any] | None:
-    """The event's type, status and payload, its row locked until the transaction ends."""
-    return tx.execute(LOCK_FOR_PROCESSING.sync, {"id": event_id}).one_or_none()
+class Stamp(NamedTuple):
+    """How one event's handling ended, written with its batch's."""
+
+    event_id: str
+    status: EventStatus
+    error: str | None = None
 
 
-def stamp_handled(
-    tx: Connection, event_id: str, status: EventStatus, error: str | None = None
-) -> None:
-    tx.execute(
-        STAMP_HANDLED.sync,
-        {"id": event_id, "status": status.value, "error": _clip(error)},
-    )
+def lock_for_processing(tx: Connection, event_ids: Sequence[str]) -> dict[str, Row[Any]]:
+    """The events' type, status and payload by id, their rows locked until the transaction ends;
+    ids not stored are absent."""
+    rows = tx.execute(LOCK_FOR_PROCESSING.sync, {"ids": list(event_ids)})
+    return {row.id: row for row in rows}
+
+
+def stamp_handled(tx: Connection, stamps: Sequence[Stamp]) -> None:
+    if not stamps:
+        return
+    params = {
+        "ids": [stamp.event_id for stamp in stamps],
+        "statuses": [stamp.status.value for stamp in stamps],
+        "errors": [_clip(stamp.error) for stamp in stamps],
+    }
+    tx.execute(STAMP_HANDLED.sync, params)
 
 
 def record_failed_try(tx: Connection, event_id: str, error: str) -> None:

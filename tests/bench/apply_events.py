@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,11 +65,14 @@ def terminal_after(engine: Engine, count: int, started: float, timeout_s: float 
     raise RuntimeError(f"events not terminal after {timeout_s} s")
 
 
-def worker_round(engine: Engine, ids: list[str], env: dict[str, str]) -> float:
-    """Events/s of `billing worker --processes 2 --threads 4`, timed from the first enqueue."""
+def worker_round(
+    engine: Engine, ids: list[str], env: dict[str, str], profile: str | None = None
+) -> float:
+    """Events/s of `billing worker --processes 2`, timed from the first enqueue. With `profile`,
+    py-spy samples every worker process meanwhile and writes collapsed stacks there."""
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker", "--processes", "2", "--threads", "4",
+            [sys.executable, "-m", "cli.main", "worker", "--processes", "2",
              "--enrichment-threads", "0"],
             env=env, stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
@@ -79,13 +83,31 @@ def worker_round(engine: Engine, ids: list[str], env: dict[str, str]) -> float:
                     raise RuntimeError("worker not ready:\n" + Path(log.name).read_text()[-2000:])
                 time.sleep(0.1)
             broker = create_broker(load_settings(env))
+            spy = _start_py_spy(proc.pid, profile) if profile else None
             started = time.perf_counter()
             for event_id in ids:
                 enqueue_event(broker, event_id)
-            return len(ids) / terminal_after(engine, len(ids), started)
+            rate = len(ids) / terminal_after(engine, len(ids), started)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+            said = Path(log.name).read_text(errors="replace")
+            print(f"  batches split: {said.count('events.batch_split')}, "
+                  f"busy: {said.count('event.busy')}")  # fmt: skip
+            return rate
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=60)
+
+
+def _start_py_spy(pid: int, output: str) -> subprocess.Popen[bytes]:
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+         "--subprocesses", "--format", "raw", "--rate", "200", "--output", output],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)  # attached before the first message
+    return spy
 
 
 def _bare_worker(ids: list[str]) -> None:
@@ -127,6 +149,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy's collapsed stacks of the last worker round"
+    )
     args = parser.parse_args()
     env = {**os.environ, "DATABASE_URL": DATABASE, "REDIS_URL": REDIS, "LOG_FORMAT": "json",
            "STRIPE_WEBHOOK_SECRET": "whsec_bench", "RECONCILIATION_ENABLED": "false"}  # fmt: skip
@@ -140,7 +165,8 @@ def main() -> int:
     bare: list[float] = []
     for n in range(args.rounds):
         ids = store_backlog(engine, args.users, seed=20251124 + n)
-        workers.append(worker_round(engine, ids, env))
+        last = n == args.rounds - 1
+        workers.append(worker_round(engine, ids, env, args.profile if last else None))
         ids = store_backlog(engine, args.users, seed=20251124 + n)
         bare.append(bare_round(engine, ids))
         print(f"round {n + 1}: {len(ids)} events; billing worker {workers[-1]:.0f}/s, "
