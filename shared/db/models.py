@@ -149,8 +149,8 @@ class Customer(Base):
 
 
 class Subscription(Base):
-    """Latest snapshot of a Stripe subscription. The owner columns hold only the object's own
-    metadata; an object without it belongs to its customer's owner (joined when read)."""
+    """Latest snapshot of a Stripe subscription. `project_id`/`user_id` hold only the object's own
+    metadata; `owner_*` the effective owner, its customer's when it names none."""
 
     __tablename__ = "subscriptions"
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -160,6 +160,9 @@ class Subscription(Base):
     unattributed_project_id: Mapped[str | None] = mapped_column(Text)
     owner_created: Mapped[int | None] = mapped_column(BigInteger)
     named_user_id: Mapped[str | None] = mapped_column(Text)
+    # The effective owner (own metadata, else the customer's), kept by triggers (migration 0010)
+    owner_project_id: Mapped[str | None] = mapped_column(Text)
+    owner_user_id: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, nullable=False)
     status_rank: Mapped[int] = mapped_column(Integer, nullable=False)
     product_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
@@ -181,6 +184,7 @@ class Subscription(Base):
     __table_args__ = (
         CheckConstraint("(project_id IS NULL) = (user_id IS NULL)", name="owner_whole"),
         Index("ix_subscriptions_owner", "project_id", "user_id"),
+        Index("ix_subscriptions_effective_owner", "owner_project_id", "owner_user_id"),
         Index(
             "ix_subscriptions_named_user",
             "named_user_id",
@@ -247,6 +251,9 @@ class Purchase(Base):
     unattributed_project_id: Mapped[str | None] = mapped_column(Text)
     owner_created: Mapped[int | None] = mapped_column(BigInteger)
     named_user_id: Mapped[str | None] = mapped_column(Text)
+    # The effective owner (own metadata, else the customer's), kept by triggers (migration 0010)
+    owner_project_id: Mapped[str | None] = mapped_column(Text)
+    owner_user_id: Mapped[str | None] = mapped_column(Text)
     names_user: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     invoice_id: Mapped[str | None] = mapped_column(Text)
     product_id: Mapped[str | None] = mapped_column(Text)
@@ -278,6 +285,7 @@ class Purchase(Base):
             "payment_status IN ('pending', 'failed', 'succeeded')", name="payment_status_known"
         ),
         Index("ix_purchases_owner", "project_id", "user_id"),
+        Index("ix_purchases_effective_owner", "owner_project_id", "owner_user_id"),
         Index(
             "ix_purchases_named_user",
             "named_user_id",

@@ -4,11 +4,11 @@ SQLAlchemy). All aggregate in SQL on indexes; no row of a subscription reaches P
 from __future__ import annotations
 
 from shared.db.definitions import IS_PURCHASE_SQL, PAID_PURCHASE_STATUS_SQL
-from shared.db.ownership import JOIN_CUSTOMER, owned_by_project
+from shared.db.ownership import owned_by_project
 from shared.db.sql import Statement
 from shared.statuses import PAYING_SUBSCRIPTION_STATUSES, sql_list
 
-OWNED = f"{JOIN_CUSTOMER} WHERE {owned_by_project(':p')}"
+OWNED = "WHERE o.owner_project_id = :p"  # the effective owner kept on each object
 PAYING_SQL = sql_list(PAYING_SUBSCRIPTION_STATUSES)
 
 BY_STATUS = Statement(

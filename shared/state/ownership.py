@@ -13,14 +13,14 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Row, text
 
-from shared.db.ownership import JOIN_CUSTOMER, OWNER_COLUMNS
+from shared.db.ownership import OWNER_COLUMNS
 from shared.records import ClaimedOwner, Owner
 from shared.tenants import project_config
 
 log = structlog.get_logger("shared.ownership")
 
 OWNER_OF = {
-    table: text(f"SELECT {OWNER_COLUMNS} FROM {table} o {JOIN_CUSTOMER} WHERE o.{key} = :id")
+    table: text(f"SELECT {OWNER_COLUMNS} FROM {table} o WHERE o.{key} = :id")
     for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
 }
 
@@ -170,11 +170,9 @@ CUSTOMER_OWNERS = text(
 LOCK_CUSTOMER = text("SELECT 1 FROM customers WHERE id = :id FOR UPDATE")
 SET_API_LINK = text("UPDATE customers SET api_project_id = :p, api_user_id = :u WHERE id = :id")
 OWNERS_OF_CUSTOMER_OBJECTS = text(
-    f"""SELECT DISTINCT {OWNER_COLUMNS} FROM subscriptions o {JOIN_CUSTOMER}
-        WHERE o.customer_id = :id
+    f"""SELECT DISTINCT {OWNER_COLUMNS} FROM subscriptions o WHERE o.customer_id = :id
         UNION
-        SELECT DISTINCT {OWNER_COLUMNS} FROM purchases o {JOIN_CUSTOMER}
-        WHERE o.customer_id = :id"""
+        SELECT DISTINCT {OWNER_COLUMNS} FROM purchases o WHERE o.customer_id = :id"""
 )
 
 
