@@ -19,6 +19,7 @@ from shared.db import webhook_events
 from shared.db.webhook_events import Stamp
 from shared.records import Owner
 from shared.settings import StripeMode
+from shared.state.ownership import lock_customers
 from shared.statuses import EventStatus
 from shared.unit_of_work import UnitOfWork, Work
 from workers.payloads.errors import MalformedEvent
@@ -84,6 +85,8 @@ class Inbox:
                 if self.lock_timeout_ms:
                     work.tx.execute(LIMIT_LOCK_WAITS, {"timeout": f"{self.lock_timeout_ms}ms"})
                 rows = webhook_events.lock_for_processing(work.tx, ids)
+                if len(rows) > 1:
+                    lock_customers(work.tx, {c for c in map(_customer_of, rows.values()) if c})
                 outcomes = {event_id: Outcome(None, "warning", "event.unknown") for event_id in ids}
                 stamps: list[webhook_events.Stamp] = []
                 for row in sorted(rows.values(), key=_lock_order):
@@ -151,12 +154,18 @@ class Inbox:
         )
 
 
-def _lock_order(row: Row[Any]) -> tuple[str, str]:
-    """Events of one customer next to each other, customers in one order in every batch: two
-    batches that share customers then take their rows' locks in the same order."""
-    obj = row.payload.get("data", {}).get("object", {}) if isinstance(row.payload, dict) else {}
+def _customer_of(row: Row[Any]) -> str | None:
+    """The customer an event's object names, if it names one (read leniently: a malformed
+    payload is the handler's to refuse)."""
+    data = row.payload.get("data") if isinstance(row.payload, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
     customer = obj.get("customer") if isinstance(obj, dict) else None
-    return (customer if isinstance(customer, str) else "", row.id)
+    return customer if isinstance(customer, str) and customer else None
+
+
+def _lock_order(row: Row[Any]) -> tuple[str, str]:
+    """Events of one customer next to each other, customers in one order in every batch."""
+    return (_customer_of(row) or "", row.id)
 
 
 def _describe(exc: BaseException) -> str:

@@ -67,6 +67,25 @@ def is_linked(tx: Connection, customer_id: str) -> bool:
     return row is not None and row.owner_project_id is not None
 
 
+CREATE_CUSTOMERS = text(
+    """INSERT INTO customers (id) SELECT id FROM unnest(CAST(:ids AS text[])) AS t(id)
+       ORDER BY id ON CONFLICT (id) DO NOTHING"""
+)
+LOCK_CUSTOMERS = text(
+    "SELECT 1 FROM customers WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"
+)
+
+
+def lock_customers(tx: Connection, customer_ids: set[str]) -> None:
+    """Lock a batch's customers (created if missing) up front, in one order: its events then
+    never take a customer's lock in another order than a concurrent batch, nor upgrade a shared
+    lock that a concurrent batch also holds (either would be a deadlock)."""
+    if customer_ids:
+        ids = sorted(customer_ids)
+        tx.execute(CREATE_CUSTOMERS, {"ids": ids})
+        tx.execute(LOCK_CUSTOMERS, {"ids": ids})
+
+
 def hold_customer(tx: Connection, customer_id: str | None) -> None:
     """Share-lock the customer's row (created if missing) before reading who owns an object of it.
 
