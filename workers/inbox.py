@@ -33,6 +33,11 @@ LIMIT_LOCK_WAITS = text("SELECT set_config('lock_timeout', :timeout, true)")
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+class _MalformedInBatch(Exception):
+    """A payload failed to read in a batch applied without savepoints: its writes so far cannot
+    be undone alone, so the batch is rolled back and applied again with them."""
+
+
 class UserBusy(RuntimeError):
     """A lock the event needs stayed held past the lock timeout; nothing was applied. Not a
     failure of the event: it is tried again later without counting a try."""
@@ -81,6 +86,15 @@ class Inbox:
         the events one at a time, so that only the failing one is retried."""
         ids = sorted(set(event_ids))
         try:
+            return self._apply_all(ids, isolate=len(ids) == 1)
+        except _MalformedInBatch:  # rare: again, each event in a savepoint of its own
+            return self._apply_all(ids, isolate=True)
+
+    def _apply_all(self, ids: list[str], isolate: bool) -> dict[str, EventStatus | None]:
+        """`isolate`: each handler in a savepoint, so a malformed payload's writes are undone
+        and it is stamped failed. Without (two round trips an event fewer), a malformed payload
+        rolls the whole transaction back (_MalformedInBatch)."""
+        try:
             with self.uow.begin() as work:
                 if self.lock_timeout_ms:
                     work.tx.execute(LIMIT_LOCK_WAITS, {"timeout": f"{self.lock_timeout_ms}ms"})
@@ -90,7 +104,7 @@ class Inbox:
                 outcomes = {event_id: Outcome(None, "warning", "event.unknown") for event_id in ids}
                 stamps: list[webhook_events.Stamp] = []
                 for row in sorted(rows.values(), key=_lock_order):
-                    outcomes[row.id] = self._apply_locked(work, row, stamps)
+                    outcomes[row.id] = self._apply_locked(work, row, stamps, isolate)
                 # Recompute (waiting for the users' locks) before the rows are updated: while
                 # they are only locked FOR UPDATE, Stripe's redelivery of these events (INSERT …
                 # ON CONFLICT) does not wait for this transaction, as it would on updated rows.
@@ -106,7 +120,9 @@ class Inbox:
             outcome.log(log.bind(event_id=event_id))
         return {event_id: outcome.status for event_id, outcome in outcomes.items()}
 
-    def _apply_locked(self, work: Work, row: Row[Any], stamps: list[Stamp]) -> Outcome:
+    def _apply_locked(
+        self, work: Work, row: Row[Any], stamps: list[Stamp], isolate: bool
+    ) -> Outcome:
         said = {"event_type": row.type}
         if row.status != EventStatus.RECEIVED:  # handled, or failed until an operator retries
             return Outcome(None, "info", "event.not_received", {**said, "status": row.status})
@@ -119,9 +135,14 @@ class Inbox:
             stamps.append(Stamp(row.id, EventStatus.SKIPPED))
             return Outcome(EventStatus.SKIPPED, "info", "event.skipped", said)
         try:
-            with work.tx.begin_nested():
+            if isolate:
+                with work.tx.begin_nested():
+                    touched = handler(work.tx, row.payload)
+            else:
                 touched = handler(work.tx, row.payload)
         except PERMANENT_ERRORS as exc:
+            if not isolate:
+                raise _MalformedInBatch(row.id) from exc
             stamps.append(Stamp(row.id, EventStatus.FAILED, f"malformed event: {_describe(exc)}"))
             return Outcome(
                 EventStatus.FAILED, "error", "event.malformed", {**said, "error": str(exc)}

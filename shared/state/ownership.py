@@ -84,6 +84,18 @@ def lock_customers(tx: Connection, customer_ids: set[str]) -> None:
         ids = sorted(customer_ids)
         tx.execute(CREATE_CUSTOMERS, {"ids": ids})
         tx.execute(LOCK_CUSTOMERS, {"ids": ids})
+        tx.info[LOCKED_CUSTOMERS] = (tx.get_transaction(), set(ids))
+
+
+# Connection.info outlives a transaction: the set is kept with the transaction that holds the
+# locks and means nothing to any other.
+LOCKED_CUSTOMERS = "billing.locked_customers"
+
+
+def _holds(tx: Connection, customer_id: str) -> bool:
+    """This transaction locked the customer's row with lock_customers (so it exists, too)."""
+    held = tx.info.get(LOCKED_CUSTOMERS)
+    return held is not None and held[0] is tx.get_transaction() and customer_id in held[1]
 
 
 def hold_customer(tx: Connection, customer_id: str | None) -> None:
@@ -93,7 +105,7 @@ def hold_customer(tx: Connection, customer_id: str | None) -> None:
     for this event to commit (and its recompute sees this event's object): without the lock both
     could read the state before the other and the user's entitlements would miss the object.
     """
-    if customer_id is None:
+    if customer_id is None or _holds(tx, customer_id):
         return
     tx.execute(
         text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
@@ -110,10 +122,11 @@ def link_customer(
     if customer_id is None or owner is None:
         hold_customer(tx, customer_id)
         return set()
-    tx.execute(
-        text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
-        {"id": customer_id},
-    )
+    if not _holds(tx, customer_id):
+        tx.execute(
+            text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
+            {"id": customer_id},
+        )
     row = tx.execute(
         text(
             "SELECT project_id, user_id, linked_by_created FROM customers WHERE id = :id FOR UPDATE"
