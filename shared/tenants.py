@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, text
 
 from shared.api_keys import display_prefix, generate_api_key, hash_api_key
 from shared.db.sql import Statement
+from shared.db.transaction_scope import transaction_scope
 
 PROJECT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Stripe's metadata keys: at most 40 characters, no square brackets.
@@ -87,6 +88,7 @@ def validate_project_id(project_id: str) -> str:
 
 
 def create_project(tx: Connection, project_id: str, name: str | None) -> None:
+    _forget_configs(tx)
     validate_project_id(project_id)
     params = {"id": project_id, "name": name or project_id}
     if tx.execute(INSERT_PROJECT.sync, params).first() is None:
@@ -97,14 +99,27 @@ def project_exists(tx: Connection, project_id: str) -> bool:
     return tx.execute(PROJECT_EXISTS.sync, {"id": project_id}).first() is not None
 
 
+def _forget_configs(tx: Connection) -> None:
+    scope = transaction_scope(tx)
+    for key in [k for k in scope if isinstance(k, tuple) and k[0] == "project_config"]:
+        del scope[key]
+
+
 def project_config(tx: Connection, project_id: str | None) -> ProjectConfig | None:
-    """The named project's configuration; with None, the default project's (if there is one)."""
-    row = tx.execute(PROJECT_CONFIG.sync, {"id": project_id}).first()
-    return ProjectConfig(row.id, tuple(row.user_id_keys)) if row is not None else None
+    """The named project's configuration; with None, the default project's (if there is one).
+    Read once per transaction (a batch of events names the same few projects again and again)."""
+    read = transaction_scope(tx)
+    key = ("project_config", project_id)
+    if key not in read:
+        row = tx.execute(PROJECT_CONFIG.sync, {"id": project_id}).first()
+        read[key] = ProjectConfig(row.id, tuple(row.user_id_keys)) if row is not None else None
+    config: ProjectConfig | None = read[key]
+    return config
 
 
 def set_default_project(tx: Connection, project_id: str | None) -> None:
     """Make `project_id` the only default project; None: no default any more."""
+    _forget_configs(tx)
     if project_id is not None:
         require_project(tx, project_id)
     tx.execute(CLEAR_DEFAULT.sync)
@@ -113,6 +128,7 @@ def set_default_project(tx: Connection, project_id: str | None) -> None:
 
 
 def set_user_id_keys(tx: Connection, project_id: str, keys: Sequence[str]) -> None:
+    _forget_configs(tx)
     require_project(tx, project_id)
     bad = [key for key in keys if not METADATA_KEY_PATTERN.fullmatch(key)]
     if not keys or bad:

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import Connection, Row, text
 
 from shared.db.ownership import OWNER_COLUMNS
+from shared.db.transaction_scope import transaction_scope
 from shared.records import ClaimedOwner, Owner
 from shared.tenants import project_config
 
@@ -84,18 +85,15 @@ def lock_customers(tx: Connection, customer_ids: set[str]) -> None:
         ids = sorted(customer_ids)
         tx.execute(CREATE_CUSTOMERS, {"ids": ids})
         tx.execute(LOCK_CUSTOMERS, {"ids": ids})
-        tx.info[LOCKED_CUSTOMERS] = (tx.get_transaction(), set(ids))
+        transaction_scope(tx).setdefault(LOCKED_CUSTOMERS, set()).update(ids)
 
 
-# Connection.info outlives a transaction: the set is kept with the transaction that holds the
-# locks and means nothing to any other.
-LOCKED_CUSTOMERS = "billing.locked_customers"
+LOCKED_CUSTOMERS = "locked_customers"
 
 
 def _holds(tx: Connection, customer_id: str) -> bool:
     """This transaction locked the customer's row with lock_customers (so it exists, too)."""
-    held = tx.info.get(LOCKED_CUSTOMERS)
-    return held is not None and held[0] is tx.get_transaction() and customer_id in held[1]
+    return customer_id in transaction_scope(tx).get(LOCKED_CUSTOMERS, ())
 
 
 def hold_customer(tx: Connection, customer_id: str | None) -> None:
