@@ -32,7 +32,7 @@ from ingress.request_log import RequestLogMiddleware
 from shared.db.engine import create_async_pool, create_sync_engine
 from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
-from shared.queue import create_broker, enqueue_deliveries, enqueue_event
+from shared.queue import create_broker, enqueue_deliveries, enqueue_events
 from shared.redis_client import create_async_redis, create_redis
 from shared.settings import Settings, SettingsError, load_settings
 from shared.unit_of_work import UnitOfWork
@@ -133,7 +133,7 @@ def create_app(settings: Settings) -> Starlette:
                 send_deliveries=partial(enqueue_deliveries, broker),
             ),
             committer=GroupCommitter(pool),
-            enqueuer=BackgroundEnqueuer(partial(enqueue_event, broker)),
+            enqueuer=BackgroundEnqueuer(partial(enqueue_events, broker)),
         )
         ctx.committer.start()
         ctx.enqueuer.start()

@@ -1,6 +1,7 @@
 """Queueing new events' ids without blocking the event loop: one thread per web process drains
-a local queue into Dramatiq's broker. The webhook is answered once its event is stored; if Redis
-is down the ids are dropped with a log line, and the relay queues them a little later (each was
+a local queue into Dramatiq's broker, every id waiting at that moment in one message (under load,
+about one group commit's worth). The webhook is answered once its event is stored; if Redis is
+down the ids are dropped with a log line, and the relay queues them a little later (each was
 stored with its enqueue stamp)."""
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from collections.abc import Callable
 
 import structlog
 
+from shared.queue import MAX_IDS_PER_MESSAGE
+
 log = structlog.get_logger("ingress.enqueuer")
 STOP = ""
+MAX_IDS = MAX_IDS_PER_MESSAGE
 
 
 class BackgroundEnqueuer:
-    def __init__(self, enqueue: Callable[[str], None]) -> None:
+    def __init__(self, enqueue: Callable[[list[str]], None]) -> None:
         self._enqueue = enqueue
         self._ids: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, name="enqueuer", daemon=True)
@@ -33,8 +37,16 @@ class BackgroundEnqueuer:
         self._ids.put(event_id)
 
     def _drain(self) -> None:
-        while (event_id := self._ids.get()) != STOP:
+        stopping = False
+        while not stopping:
+            ids = [self._ids.get()]
+            while len(ids) < MAX_IDS and not self._ids.empty():
+                ids.append(self._ids.get_nowait())
+            stopping = STOP in ids
+            ids = [event_id for event_id in ids if event_id != STOP]
+            if not ids:
+                continue
             try:
-                self._enqueue(event_id)
-            except Exception as exc:  # Redis down: the relay queues it once Redis is back
-                log.warning("webhook.enqueue_failed", event_id=event_id, error=str(exc))
+                self._enqueue(ids)
+            except Exception as exc:  # Redis down: the relay queues them once Redis is back
+                log.warning("webhook.enqueue_failed", event_ids=ids, error=str(exc))

@@ -28,6 +28,10 @@ ENRICH_CUSTOMER_ACTOR = "enrich_customer_owner"
 ENRICH_SESSION_ACTOR = "enrich_session_product"
 RELAY_DELIVERIES_ACTOR = "relay_due_deliveries"
 PROCESS_EVENT_ACTOR = "process_webhook_event"
+# Several stored events in one message (the ids of one ingress group commit): Dramatiq's own
+# cost is paid once for them. An event of it that fails goes on alone (PROCESS_EVENT_ACTOR).
+PROCESS_EVENTS_ACTOR = "process_webhook_events"
+MAX_IDS_PER_MESSAGE = 100
 RECONCILE_ACTOR = "run_reconciliation"
 RELAY_ACTOR = "relay_stranded_events"
 IMPORT_ACTOR = "run_import"
@@ -73,17 +77,42 @@ def create_broker(settings: Settings) -> RedisBroker:
     return broker
 
 
+def single_event_message(event_id: str) -> dramatiq.Message[None]:
+    return dramatiq.Message(
+        queue_name=EVENTS_QUEUE,
+        actor_name=PROCESS_EVENT_ACTOR,
+        args=(event_id,),
+        kwargs={},
+        options={},
+    )
+
+
 def enqueue_event(broker: dramatiq.Broker, event_id: str) -> None:
     """Put a stored webhook event's id on the events queue."""
-    broker.enqueue(
-        dramatiq.Message(
-            queue_name=EVENTS_QUEUE,
-            actor_name=PROCESS_EVENT_ACTOR,
-            args=(event_id,),
-            kwargs={},
-            options={},
+    broker.enqueue(single_event_message(event_id))
+
+
+def retry_delay_ms(broker: dramatiq.Broker) -> int:
+    """The wait before an event's first retry: the Retries middleware's minimum backoff."""
+    retries = next(m for m in broker.middleware if isinstance(m, Retries))
+    return int(retries.min_backoff)
+
+
+def enqueue_events(broker: dramatiq.Broker, event_ids: list[str]) -> None:
+    """Put stored events' ids on the events queue, up to MAX_IDS_PER_MESSAGE a message."""
+    if len(event_ids) == 1:
+        enqueue_event(broker, event_ids[0])
+        return
+    for start in range(0, len(event_ids), MAX_IDS_PER_MESSAGE):
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=EVENTS_QUEUE,
+                actor_name=PROCESS_EVENTS_ACTOR,
+                args=(event_ids[start : start + MAX_IDS_PER_MESSAGE],),
+                kwargs={},
+                options={},
+            )
         )
-    )
 
 
 def enqueue_maintenance(broker: dramatiq.Broker, actor_name: str, **kwargs: object) -> None:

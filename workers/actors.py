@@ -21,12 +21,16 @@ from shared.queue import (
     IMPORT_ACTOR,
     MAINTENANCE_QUEUE,
     PROCESS_EVENT_ACTOR,
+    PROCESS_EVENTS_ACTOR,
     RECONCILE_ACTOR,
     RELAY_ACTOR,
     RELAY_DELIVERIES_ACTOR,
     RESYNC_ACTOR,
     WEBHOOKS_QUEUE,
+    retry_delay_ms,
+    single_event_message,
 )
+from workers.batching import EventBatcher
 from workers.inbox import Inbox, UserBusy
 
 MARK_FAILED_ACTOR = "mark_webhook_event_failed"
@@ -36,10 +40,11 @@ BUSY_RETRY_MS = (2_000, 5_000)
 
 
 def declare_event_actors(
-    broker: dramatiq.Broker, inbox: Inbox, apply: Callable[[str], object] | None = None
+    broker: dramatiq.Broker, inbox: Inbox, batcher: EventBatcher | None = None
 ) -> None:
-    """`apply` is an EventBatcher's `process` (workers/batching.py); by default the inbox's."""
-    apply_event = apply or inbox.process
+    """Events go through `batcher` (workers/batching.py) if given, else one by one."""
+    apply_event = batcher.process if batcher is not None else inbox.process
+    apply_many = batcher.process_many if batcher is not None else EventBatcher(inbox).process_many
 
     @dramatiq.actor(
         broker=broker,
@@ -56,6 +61,20 @@ def declare_event_actors(
             message = CurrentMessage.get_current_message()
             if message is not None:
                 broker.enqueue(message, delay=random.randint(*BUSY_RETRY_MS))
+
+    @dramatiq.actor(
+        broker=broker, actor_name=PROCESS_EVENTS_ACTOR, queue_name=EVENTS_QUEUE, max_retries=0
+    )
+    def process_webhook_events(event_ids: list[str]) -> None:
+        """Several events in one message. One that fails (its try counted) or finds its user
+        busy goes on alone, as a message of its own with its own retries; its neighbours are
+        done. Should Redis refuse that message, the event is still `received`: the relay."""
+        for event_id, outcome in apply_many(event_ids).items():
+            if isinstance(outcome, UserBusy):
+                broker.enqueue(single_event_message(event_id), delay=random.randint(*BUSY_RETRY_MS))
+            elif isinstance(outcome, Exception):  # this try was its first: one retry spent
+                message = single_event_message(event_id).copy(options={"retries": 1})
+                broker.enqueue(message, delay=retry_delay_ms(broker))
 
     @dramatiq.actor(broker=broker, actor_name=MARK_FAILED_ACTOR, queue_name=EVENTS_QUEUE)
     def mark_webhook_event_failed(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:

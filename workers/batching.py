@@ -12,7 +12,7 @@ commit).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -21,32 +21,26 @@ from shared.statuses import EventStatus
 from workers.inbox import Inbox
 
 log = structlog.get_logger("workers.batching")
-MAX_BATCH = 64
+MAX_BATCH = 100  # events in one transaction
+
+
+Outcome = EventStatus | None | BaseException
 
 
 @dataclass(eq=False)  # compared by identity
 class _Slot:
-    """One message's event, waiting for its batch (or for its turn to lead the next one)."""
+    """One message's events, waiting for their batch (or for the turn to lead the next one)."""
 
-    event_id: str
+    event_ids: list[str]
     ready: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     finished: bool = False
-    status: EventStatus | None = None
-    error: BaseException | None = None
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
 
-    def settle(self, outcome: EventStatus | None | BaseException) -> None:
-        if isinstance(outcome, BaseException):
-            self.error = outcome
-        else:
-            self.status = outcome
+    def settle(self, outcomes: Mapping[str, Outcome]) -> None:
+        self.outcomes = {event_id: outcomes[event_id] for event_id in self.event_ids}
         self.finished = True
         self.ready.set()
-
-    def result(self) -> EventStatus | None:
-        if self.error is not None:
-            raise self.error
-        return self.status
 
 
 @dataclass
@@ -58,8 +52,17 @@ class EventBatcher:
     _leading: bool = False
 
     def process(self, event_id: str) -> EventStatus | None:
-        """What Inbox.process answers for this event, applied with the others pending."""
-        slot = _Slot(event_id)
+        """What Inbox.process answers for this event (raising what it raises), applied with
+        the events of the other messages pending."""
+        outcome = self.process_many([event_id])[event_id]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def process_many(self, event_ids: Sequence[str]) -> dict[str, Outcome]:
+        """Each event's status, or the exception its try ended in (counted as a failed try, or
+        UserBusy), by id."""
+        slot = _Slot(list(event_ids))
         with self._lock:
             self._pending.append(slot)
             if not self._leading:
@@ -68,10 +71,10 @@ class EventBatcher:
             slot.ready.wait()
         if slot.lead:
             self._lead(slot)
-        return slot.result()
+        return slot.outcomes
 
     def _lead(self, own: _Slot) -> None:
-        """Apply batches until the leader's own event is settled, then hand the lead to the
+        """Apply batches until the leader's own events are settled, then hand the lead to the
         oldest waiting message (or put it down)."""
         try:
             self._apply_until_settled(own)
@@ -91,28 +94,37 @@ class EventBatcher:
             with self._lock:
                 if own.finished:
                     return
-                batch = self._pending[: self.max_batch]
-                del self._pending[: self.max_batch]
+                batch = self._take_batch()
             try:
                 self._apply(batch)
             except BaseException as exc:  # a time limit or shutdown raised in this thread
                 for slot in batch:
                     if not slot.finished:
-                        slot.settle(exc)
+                        slot.settle(dict.fromkeys(slot.event_ids, exc))
                 raise
 
+    def _take_batch(self) -> list[_Slot]:
+        """The oldest pending messages, as many as fit in max_batch events (one at least)."""
+        batch = [self._pending.pop(0)]
+        size = len(batch[0].event_ids)
+        while self._pending and size + len(self._pending[0].event_ids) <= self.max_batch:
+            size += len(self._pending[0].event_ids)
+            batch.append(self._pending.pop(0))
+        return batch
+
     def _apply(self, batch: Sequence[_Slot]) -> None:
-        if len(batch) > 1:
+        ids = list(dict.fromkeys(event_id for slot in batch for event_id in slot.event_ids))
+        outcomes: dict[str, Outcome] = {}
+        if len(ids) > 1:
             try:
-                statuses = self.inbox.process_batch([slot.event_id for slot in batch])
+                outcomes.update(self.inbox.process_batch(ids))
             except Exception as exc:
-                log.info("events.batch_split", events=len(batch), error=f"{type(exc).__name__}")
-            else:
-                for slot in batch:
-                    slot.settle(statuses[slot.event_id])
-                return
-        for slot in batch:  # alone: failures counted and raised per event
-            try:
-                slot.settle(self.inbox.process(slot.event_id))
-            except Exception as exc:
-                slot.settle(exc)
+                log.info("events.batch_split", events=len(ids), error=f"{type(exc).__name__}")
+        if not outcomes:
+            for event_id in ids:  # alone: failures counted and raised per event
+                try:
+                    outcomes[event_id] = self.inbox.process(event_id)
+                except Exception as exc:
+                    outcomes[event_id] = exc
+        for slot in batch:
+            slot.settle(outcomes)

@@ -28,7 +28,7 @@ configure_logging(settings.log_format)
 parts = build_worker_parts(settings)
 broker = parts.broker
 
-declare_event_actors(broker, parts.inbox, EventBatcher(parts.inbox).process)
+declare_event_actors(broker, parts.inbox, EventBatcher(parts.inbox))
 declare_relay_actor(
     broker,
     partial(relay_stranded_events, parts.engine, parts.enqueue_event, settings.relay_after_s),

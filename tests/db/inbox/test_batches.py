@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import threading
 
+from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage, Retries
 from sqlalchemy import text
 
-from tests.db.inbox.test_inbox_bookkeeping import Boom, make_inbox, malformed
+from shared.queue import EVENTS_QUEUE, enqueue_events
+from tests.db.inbox.test_inbox_bookkeeping import Boom, make_inbox, malformed, writes_then_raises
 from tests.support.stores import event_row, insert_event
+from workers.actors import declare_event_actors
 from workers.batching import EventBatcher
 
 
@@ -130,3 +135,43 @@ def _run_concurrently(batcher: EventBatcher, event_ids: list[str]) -> dict[str, 
         thread.join(timeout=60)
     assert len(results) == len(event_ids)
     return results
+
+
+def test_a_message_of_several_events_sends_a_failing_one_on_alone(clean_db, settings):
+    """The real actors and Retries middleware: the neighbours of a failing event are processed
+    by the many-ids message; the failing event goes on in a message of its own and ends
+    `failed` after the same number of tries as any event (EVENT_MAX_RETRIES + 1)."""
+    broker = StubBroker(
+        middleware=[
+            CurrentMessage(),
+            Retries(
+                max_retries=settings.event_max_retries,
+                min_backoff=settings.event_min_backoff_ms,
+                max_backoff=settings.event_max_backoff_ms,
+            ),
+        ]
+    )
+    broker.declare_queue(EVENTS_QUEUE)
+    for event_id in ("evt_1", "evt_2", "evt_3"):
+        insert_event(clean_db, event_id, "invoice.payment_succeeded")
+    insert_event(clean_db, "evt_boom", "charge.refunded")
+    inbox = make_inbox(
+        clean_db,
+        {"invoice.payment_succeeded": _writes_project, "charge.refunded": writes_then_raises},
+    )
+    declare_event_actors(broker, inbox, EventBatcher(inbox))
+    worker = Worker(broker, worker_timeout=50)
+    worker.start()
+    try:
+        enqueue_events(broker, ["evt_1", "evt_boom", "evt_2", "evt_3"])
+        broker.join(EVENTS_QUEUE, fail_fast=False, timeout=30_000)
+        worker.join()
+    finally:
+        worker.stop()
+        broker.close()
+    assert _projects(clean_db) == {"p-evt_1", "p-evt_2", "p-evt_3"}
+    assert all(event_row(clean_db, e)["status"] == "processed" for e in ("evt_1", "evt_2", "evt_3"))
+    row = event_row(clean_db, "evt_boom")
+    assert row["status"] == "failed"
+    assert row["attempts"] == settings.event_max_retries + 1
+    assert row["error_message"] == "Boom: handler exploded"
