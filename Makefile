@@ -58,11 +58,10 @@ lint: install ## ruff, the layer contracts (import-linter) and mypy --strict
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-bench: migrate ## webhook ingress throughput and a 10,000-customer import, see tests/bench/
-	$(BIN)/python -m tests.bench.webhook_ingress
-	$(BIN)/python -m tests.bench.import_account
-	$(BIN)/python -m tests.bench.apply_events
-	$(BIN)/python -m tests.bench.movements
+bench: install ## issue 12's bench, then the import and metrics queries (tests/bench/); BENCH_ARGS="--quick --rounds 1" checks it in minutes
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.import_account $(if $(findstring --quick,$(BENCH_ARGS)),--customers 1000 --runs 1)
+	$(BIN)/python -m tests.bench.movements $(if $(findstring --quick,$(BENCH_ARGS)),--subscriptions 5000 --purchases 5000)
 
 clean:
 	rm -rf $(VENV)

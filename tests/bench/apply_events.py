@@ -1,103 +1,158 @@
-"""`make bench`: how fast `billing worker --processes 2` applies a stored backlog, beside a
-bare apply loop measured in the same sitting.
+"""`make bench`, part 2: how fast `billing worker` applies a stored backlog, beside a bare apply
+loop measured in the same sitting (apply_rounds.py runs the other apply parts on the same
+machinery).
 
 The backlog: the fault suite's realistic world (subscriptions that renew, fail and recover,
-purchases, refunds, invoices) for --users users, every event stored once with the workers
-off. A round enqueues a message per event to running workers and times until every event is
-terminal. The bare loop is the floor of any worker: two processes, each taking events one by
-one, one upsert of the payload into a scratch table and the event stamped, one commit each, no
-rules. Rounds alternate the two; the table shows medians with min-max. Numbers are for
-comparing changes on one machine, not for asserting.
+purchases, refunds, invoices) for --users users, every event stored once, then ANALYZE. A
+worker run enqueues a message per event while no worker runs, then starts `billing worker
+--processes 2 --enrichment-threads 0` and times until every event is terminal: the rate from
+the worker's start (process start-up included) and the rate on the database's clock, from the
+first `processed_at` to the last (a batch stamps its events with its transaction's start, so
+the last batch's own time is left out). The bare loop is the floor of any worker: two
+processes, each taking events one by one, one upsert of the payload into a scratch table and
+the event stamped, one commit each, no rules. Numbers are for comparing changes on one
+machine, not for asserting.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import median
 
 import psycopg
-import redis
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, text
 
 from shared import tenants
 from shared.db import webhook_events
 from shared.queue import create_broker, enqueue_event
 from shared.settings import load_settings
-from tests.faults.world import build_world
+from tests.bench.environment import (
+    BILLING,
+    DATABASE,
+    PROJECT,
+    flush_redis,
+    prepare_database,
+    service_env,
+)
+from tests.bench.processes import Service, pool_rss_mb, start
+from tests.bench.results import Series, number, ratio
+from tests.bench.seed import seed
+from tests.faults.world import World, build_world
 from tests.support.stores import truncate_all_tables
 
-DATABASE = "postgresql://postgres@localhost:5432/billing_bench"
-REDIS = "redis://localhost:6379/14"
-READY = "Worker process is ready for action."
 BARE_TABLE = """CREATE TABLE IF NOT EXISTS bench_bare_apply
                 (id text PRIMARY KEY, type text NOT NULL, payload jsonb NOT NULL)"""
+TERMINAL_TIMEOUT_S = 900
 
 
-def store_backlog(engine: Engine, users: int, seed: int) -> list[str]:
+@dataclass
+class Run:
+    """One apply of a backlog."""
+
+    events: int
+    from_start: float  # events/s from the worker's start (the bare loop's) to the last terminal
+    db_clock: float  # events/s from the first processed_at to the last
+    rss_mb: list[float] = field(default_factory=list)  # each pool process, after the run
+    failed: int = 0
+    said: str = ""  # what the worker's log counted
+
+    def line(self) -> str:
+        rss = " ".join(f"{mb:.0f}" for mb in self.rss_mb)
+        return (
+            f"{self.events} events: {number(self.from_start)}/s from start, "
+            f"{number(self.db_clock)}/s first→last"
+            + (f"  RSS/process {rss} MB" if rss else "")
+            + self.said
+        )
+
+
+def store_backlog(engine: Engine, world: World, seeded: tuple[int, int] | None = None) -> list[str]:
+    """Empty stores, the project, the seeded account (subscriptions, purchases) if asked, every
+    event of `world` stored once, then ANALYZE; the ids in the world's order."""
     truncate_all_tables(engine)
-    redis.Redis.from_url(REDIS).flushdb()
-    world = build_world(users, seed)
+    flush_redis()
     with engine.begin() as tx:
-        tenants.create_project(tx, "acme", None)
+        tenants.create_project(tx, PROJECT, None)
+    if seeded:
+        seed(engine, *seeded)
+    with engine.begin() as tx:
         for event in world.events:
             webhook_events.insert_if_new(tx, webhook_events.event_row(event))
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
     return [str(event["id"]) for event in world.events]
 
 
-def terminal_after(engine: Engine, count: int, started: float, timeout_s: float = 900) -> float:
-    while time.perf_counter() - started < timeout_s:
+def worker_run(
+    engine: Engine,
+    ids: list[str],
+    env: dict[str, str],
+    processes: int = 2,
+    enrichment_threads: int | None = 0,
+    profile: str | None = None,
+) -> Run:
+    """Enqueue every id with no worker running, start `billing worker` and time until every
+    event is terminal. `enrichment_threads=None` leaves the flag out (the default pool).
+    With `profile`, py-spy samples every worker process meanwhile and writes raw stacks there."""
+    broker = create_broker(load_settings(env))
+    for event_id in ids:
+        enqueue_event(broker, event_id)
+    argv = [*BILLING, "worker", "--processes", str(processes)]
+    if enrichment_threads is not None:
+        argv += ["--enrichment-threads", str(enrichment_threads)]
+    started = time.perf_counter()
+    service = start("worker", argv, env)
+    spy = _start_py_spy(service.proc.pid, profile) if profile else None
+    try:
+        elapsed = _until_terminal(engine, len(ids), started, service)
+        rss = pool_rss_mb(service.rss_mb())
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
+        said = service.output()
+    finally:
+        service.stop()
+    failed, db_clock = _db_clock(engine)
+    splits, busy = said.count("events.batch_split"), said.count("event.busy")
+    return Run(
+        len(ids), len(ids) / elapsed, db_clock, rss, failed,
+        f"  (batches split {splits}, busy {busy})" if splits or busy else "",
+    )  # fmt: skip
+
+
+def _until_terminal(engine: Engine, count: int, started: float, service: Service) -> float:
+    while time.perf_counter() - started < TERMINAL_TIMEOUT_S:
         with engine.connect() as conn:
             done = conn.execute(
                 text("SELECT count(*) FROM webhook_events WHERE status <> 'received'")
             ).scalar_one()
         if done >= count:
             return time.perf_counter() - started
+        if service.proc.poll() is not None:
+            raise RuntimeError(
+                f"billing worker exited {service.proc.returncode}:\n{service.tail()}"
+            )
         time.sleep(0.05)
-    raise RuntimeError(f"events not terminal after {timeout_s} s")
+    raise RuntimeError(f"events not terminal after {TERMINAL_TIMEOUT_S} s:\n{service.tail()}")
 
 
-def worker_round(
-    engine: Engine, ids: list[str], env: dict[str, str], profile: str | None = None
-) -> float:
-    """Events/s of `billing worker --processes 2`, timed from the first enqueue. With `profile`,
-    py-spy samples every worker process meanwhile and writes collapsed stacks there."""
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker", "--processes", "2",
-             "--enrichment-threads", "0"],
-            env=env, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 120
-            while Path(log.name).read_text(errors="replace").count(READY) < 2:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("worker not ready:\n" + Path(log.name).read_text()[-2000:])
-                time.sleep(0.1)
-            broker = create_broker(load_settings(env))
-            spy = _start_py_spy(proc.pid, profile) if profile else None
-            started = time.perf_counter()
-            for event_id in ids:
-                enqueue_event(broker, event_id)
-            rate = len(ids) / terminal_after(engine, len(ids), started)
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                spy.wait(timeout=60)
-            said = Path(log.name).read_text(errors="replace")
-            print(f"  batches split: {said.count('events.batch_split')}, "
-                  f"busy: {said.count('event.busy')}")  # fmt: skip
-            return rate
-        finally:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=60)
+def _db_clock(engine: Engine) -> tuple[int, float]:
+    """Failed events, and events/s from the first processed_at to the last."""
+    with engine.connect() as conn:
+        failed, handled, seconds = conn.execute(
+            text("""SELECT count(*) FILTER (WHERE status = 'failed'),
+                           count(processed_at),
+                           extract(epoch FROM max(processed_at) - min(processed_at))::float
+                    FROM webhook_events""")
+        ).one()
+    return int(failed), handled / seconds if seconds else float("nan")
 
 
 def _start_py_spy(pid: int, output: str) -> subprocess.Popen[bytes]:
@@ -106,7 +161,7 @@ def _start_py_spy(pid: int, output: str) -> subprocess.Popen[bytes]:
          "--subprocesses", "--format", "raw", "--rate", "200", "--output", output],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    time.sleep(1.0)  # attached before the first message
+    time.sleep(1.0)  # attached before the workers take their first batch
     return spy
 
 
@@ -131,7 +186,8 @@ def _bare_worker(ids: list[str]) -> None:
                 )
 
 
-def bare_round(engine: Engine, ids: list[str]) -> float:
+def bare_run(engine: Engine, ids: list[str]) -> Run:
+    """The bare loop over a stored backlog: two processes, half of the ids each."""
     with engine.begin() as tx:
         tx.execute(text(BARE_TABLE))
         tx.execute(text("TRUNCATE bench_bare_apply"))
@@ -142,40 +198,40 @@ def bare_round(engine: Engine, ids: list[str]) -> float:
         p.start()
     for p in processes:
         p.join()
-    return len(ids) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    failed, db_clock = _db_clock(engine)
+    return Run(len(ids), len(ids) / elapsed, db_clock)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=600)
+    parser.add_argument("--users", type=int, default=1500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--profile", metavar="FILE", help="py-spy's collapsed stacks of the last worker round"
+        "--profile", metavar="FILE", help="py-spy's raw stacks of the last worker run"
     )
     args = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": DATABASE, "REDIS_URL": REDIS, "LOG_FORMAT": "json",
-           "STRIPE_WEBHOOK_SECRET": "whsec_bench", "RECONCILIATION_ENABLED": "false"}  # fmt: skip
-    env.pop("STRIPE_SECRET_KEY", None)
-    for step in (["createdb"], ["migrate"]):
-        subprocess.run([sys.executable, "-m", "cli.main", *step], env=env, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-    engine = create_engine(DATABASE.replace("postgresql://", "postgresql+psycopg://"),
-                           poolclass=NullPool)  # fmt: skip
-    workers: list[float] = []
-    bare: list[float] = []
+    engine = prepare_database()
+    workers = [Series("billing worker, from start", "events/s"),
+               Series("billing worker, first→last", "events/s")]  # fmt: skip
+    bare = [Series("bare loop, from start", "events/s"),
+            Series("bare loop, first→last", "events/s")]  # fmt: skip
     for n in range(args.rounds):
-        ids = store_backlog(engine, args.users, seed=20251124 + n)
+        world = build_world(args.users, seed=20251124 + n)
         last = n == args.rounds - 1
-        workers.append(worker_round(engine, ids, env, args.profile if last else None))
-        ids = store_backlog(engine, args.users, seed=20251124 + n)
-        bare.append(bare_round(engine, ids))
-        print(f"round {n + 1}: {len(ids)} events; billing worker {workers[-1]:.0f}/s, "
-              f"bare loop {bare[-1]:.0f}/s")  # fmt: skip
-    w, b = median(workers), median(bare)
-    print(f"\napply, median of {args.rounds}   events/s  [min-max]")
-    print(f"billing worker (2 processes) {w:8.0f}  [{min(workers):.0f}-{max(workers):.0f}]")
-    print(f"bare apply loop (2 processes) {b:7.0f}  [{min(bare):.0f}-{max(bare):.0f}]")
-    print(f"ratio worker / bare loop      {w / b:8.2f}")
+        ids = store_backlog(engine, world)
+        run = worker_run(engine, ids, service_env(), profile=args.profile if last else None)
+        print(f"round {n + 1}: billing worker {run.line()}", flush=True)
+        workers[0].add(run.from_start)
+        workers[1].add(run.db_clock)
+        ids = store_backlog(engine, world)
+        run = bare_run(engine, ids)
+        print(f"round {n + 1}: bare loop      {run.line()}", flush=True)
+        bare[0].add(run.from_start)
+        bare[1].add(run.db_clock)
+    print(f"\napply, median of {args.rounds} [min–max]")
+    for series in [*workers, *bare, ratio("worker / bare loop, first→last", workers[1], bare[1])]:
+        print(f"{series.label:<34} {series.show()}")
     return 0
 
 

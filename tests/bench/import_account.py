@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from shared import tenants
 from tests import stripe_events as se
+from tests.bench.environment import DATABASE, REDIS
 from tests.db.adoption.account import (
     CHECKOUT_ONLY,
     OTHER_KEY,
@@ -43,8 +44,6 @@ from tests.db.adoption.account import (
 from tests.fakes.stripe_api import FakeStripe
 from tests.support.stores import truncate_all_tables
 
-DATABASE = "postgresql://postgres@localhost:5432/billing_bench"
-REDIS = "redis://localhost:6379/14"
 CREATED = 1_700_000_000
 TARGET_S = 60.0
 COUNTERS = ("customers", "checkout_sessions", "subscriptions", "purchases")

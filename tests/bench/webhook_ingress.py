@@ -1,167 +1,208 @@
-"""`make bench`: requests/s of POST /api/v1/webhooks/stripe against the bare yardstick.
+"""`make bench`, part 1 and half of part 6: requests/s of POST /api/v1/webhooks/stripe.
 
-Both servers run under uvicorn (one process) against the same PostgreSQL and Redis; a small
-asyncio HTTP/1.1 client with keep-alive connections posts signed, distinct events. The numbers
-are for comparing changes on one machine, not for asserting in tests.
+Each round runs, one after the other on the same PostgreSQL and Redis: `billing serve
+--workers 2`; the bare per-request endpoint (bare_endpoint.py, one INSERT and one LPUSH a
+request) and the bare group-commit endpoint (bare_group_endpoint.py), both under `uvicorn
+--workers 2`; the trivial server (a fixed 200, the load generator's ceiling); then `billing
+serve` with 1 and 4 web processes for the scale curve. The load generator (http_load.py, a
+process of its own) posts signed, distinct events over 64 keep-alive connections after a
+warm-up; every run starts from an empty `webhook_events` and Redis db. The numbers are for
+comparing changes on one machine, not for asserting.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
-from statistics import quantiles
+from dataclasses import dataclass
 
-import psycopg
-import redis
 import stripe
+from sqlalchemy import Engine, text
 
+from tests.bench.environment import BILLING, WEBHOOK_SECRET, flush_redis, prepare_database
+from tests.bench.environment import service_env as env
+from tests.bench.http_load import LoadResult, run_load
+from tests.bench.processes import UVICORN_READY, free_port, pool_rss_mb, start
+from tests.bench.results import Scale, ScalePoint, Section, Series, Target, number, ratio
 from tests.stripe_events import event, payment_intent, to_body
 
-SECRET = "whsec_bench"
-DATABASE = "postgresql://postgres@localhost:5432/billing_bench"
-REDIS = "redis://localhost:6379/14"
+UVICORN = [sys.executable, "-m", "uvicorn", "--log-level", "info", "--no-access-log"]
+HEADROOM = 2.0  # the trivial server must answer at least this many times the fastest server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass
+class Server:
+    label: str
+    argv: list[str]  # `{port}` is replaced by the port
+    processes: int  # uvicorn workers that must say they are ready; 0: the port answering is
+
+    def command(self) -> str:
+        shown = " ".join(self.argv).replace(" ".join(BILLING), "billing")
+        return shown.replace(sys.executable, "python").replace("{port}", "PORT")
 
 
-def build_requests(count: int, port: int) -> list[bytes]:
-    requests = []
-    for i in range(count):
-        evt = event(
+def webhook(workers: int) -> Server:
+    argv = [*BILLING, "serve", "--port", "{port}", "--workers", str(workers)]
+    return Server(f"billing serve --workers {workers}", argv, workers)
+
+
+SERVERS = {
+    "webhook": webhook(2),
+    "bare": Server(
+        "bare per-request",
+        [*UVICORN, "--workers", "2", "--port", "{port}", "tests.bench.bare_endpoint:app"],
+        2,
+    ),
+    "group": Server(
+        "bare group-commit",
+        [*UVICORN, "--workers", "2", "--port", "{port}", "tests.bench.bare_group_endpoint:app"],
+        2,
+    ),
+    "trivial": Server(
+        "trivial fixed 200",
+        [sys.executable, "-m", "tests.bench.trivial_server", "--port", "{port}"],
+        0,
+    ),
+}
+
+
+def build_requests(count: int) -> list[bytes]:
+    """`count` signed payment_intent.succeeded events with distinct ids, signed now (one
+    template event, its ids replaced: building 20,000 takes a second)."""
+    template = to_body(
+        event(
             "payment_intent.succeeded",
-            payment_intent(f"pi_bench_{i}", amount=1000),
-            created=1_700_000_000 + i,
-            event_id=f"evt_bench_{uuid.uuid4().hex}",
+            payment_intent("pi_bench_PLACEHOLDER", amount=1000),
+            created=1_700_000_000,
+            event_id="evt_bench_PLACEHOLDER",
         )
-        body = to_body(evt)
-        sig = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+    )
+    requests = []
+    for _ in range(count):
+        body = template.replace("PLACEHOLDER", uuid.uuid4().hex)
+        signature = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
         raw = body.encode()
         requests.append(
-            f"POST /api/v1/webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nStripe-Signature: {sig}\r\n"
-            f"Content-Length: {len(raw)}\r\n\r\n".encode()
-            + raw
-        )
+            b"POST /api/v1/webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nStripe-Signature: " + signature.encode() +
+            b"\r\nContent-Length: " + str(len(raw)).encode() + b"\r\n\r\n" + raw
+        )  # fmt: skip
     return requests
 
 
-async def drive(port: int, requests: list[bytes], connections: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue = iter(requests)
-
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        for request in queue:
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(
-                next(
-                    line.split(b":")[1]
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length")
-                )
-            )
-            await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(head.decode())
-            latencies.append(time.perf_counter() - started)
-        writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(connections)))
-    return time.perf_counter() - started, latencies
-
-
-def serve(argv: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{argv} did not start")
-
-
 def measure(
-    name: str, argv: list[str], env: dict[str, str], port: int, count: int, conns: int
-) -> float:
-    with psycopg.connect(DATABASE, autocommit=True) as conn:
-        conn.execute("TRUNCATE webhook_events")
-    redis.Redis.from_url(REDIS).flushdb()  # no backlog from an earlier run
-    proc = serve(argv, env, port)
+    engine: Engine, server: Server, count: int, warmup: int, connections: int
+) -> tuple[LoadResult, list[float]]:
+    """One run from empty stores; the load's result and the RSS (MB) of each server process
+    (the uvicorn workers, not their supervisor) after it."""
+    with engine.begin() as tx:
+        tx.execute(text("TRUNCATE webhook_events"))
+    flush_redis()
+    requests = build_requests(warmup + count)
+    port = free_port()
+    service = start("ingress", [a.replace("{port}", str(port)) for a in server.argv], env())
     try:
-        asyncio.run(drive(port, build_requests(50, port), conns))  # warm-up
-        elapsed, latencies = asyncio.run(drive(port, build_requests(count, port), conns))
+        if server.processes:
+            service.wait_for_log(UVICORN_READY, server.processes)
+        service.wait_for_port(port)
+        result = run_load(port, requests, connections, warmup=warmup)
+        rss = service.rss_mb()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-    rate = count / elapsed
-    p50, p99 = (quantiles(latencies, n=100)[i] * 1000 for i in (49, 98))
+        service.stop()
+    if result.errors:
+        raise RuntimeError(f"{server.label}: {result.errors} errors, first {result.first_error}")
+    pool = pool_rss_mb(rss)
     print(
-        f"{name:<10} {rate:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "
-        f"({count} requests, {conns} connections)"
+        f"  {server.label:<26} {result.rate:8,.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+        f"p99 {result.p99_ms:6.2f} ms  RSS/process {' '.join(f'{mb:.0f}' for mb in pool)} MB",
+        flush=True,
     )
-    return rate
+    return result, pool
+
+
+def run(
+    engine: Engine,
+    rounds: int,
+    count: int,
+    warmup: int,
+    connections: int,
+    web_processes: tuple[int, ...] = (1, 2, 4),
+) -> tuple[Section, Scale]:
+    section = Section(
+        "Ingress: POST /api/v1/webhooks/stripe",
+        f"{count:,} signed, distinct events a run (after {warmup} unrecorded), {connections} "
+        "keep-alive connections, closed loop, from a load generator in a process of its own; "
+        "`webhook_events` and the Redis db emptied before each run. Rounds alternate the "
+        "servers. The trivial server answers a fixed 200 at once: the load generator's own "
+        "ceiling with the same requests.",
+        commands=[s.command() for s in SERVERS.values()],
+    )
+    rates, p50s, p99s = {}, {}, {}
+    for key, server in SERVERS.items():
+        rates[key] = section.add(f"{server.label}: rate", "req/s")
+        p50s[key] = section.add(f"{server.label}: p50", "ms")
+        p99s[key] = section.add(f"{server.label}: p99", "ms")
+    scale = Scale("billing serve: webhook requests/s", "req/s")
+    for n in web_processes:
+        scale.points.append(ScalePoint(n, rates["webhook"] if n == 2 else Series(f"{n}", "req/s")))
+    points = {p.processes: p for p in scale.points}
+    for number_ in range(1, rounds + 1):
+        print(f"ingress round {number_}/{rounds}", flush=True)
+        for key, server in SERVERS.items():
+            result, rss = measure(engine, server, count, warmup, connections)
+            rates[key].add(result.rate)
+            p50s[key].add(result.p50_ms)
+            p99s[key].add(result.p99_ms)
+            if key == "webhook" and 2 in points:
+                points[2].rss_mb.extend(rss)
+        for n in web_processes:
+            if n != 2:
+                result, rss = measure(engine, webhook(n), count, warmup, connections)
+                points[n].rate.add(result.rate)
+                points[n].rss_mb.extend(rss)
+    for n in web_processes:
+        if n != 2:
+            section.series.append(Series(f"billing serve --workers {n}: rate", "req/s",
+                                         points[n].rate.values))  # fmt: skip
+    section.ratios += [
+        ratio("webhook / bare per-request", rates["webhook"], rates["bare"]),
+        ratio("webhook / bare group-commit", rates["webhook"], rates["group"]),
+        ratio("bare group-commit / bare per-request", rates["group"], rates["bare"]),
+    ]
+    fastest = max(max(s.values) for k, s in rates.items() if k != "trivial")
+    headroom = rates["trivial"].median / fastest
+    section.notes.append(
+        f"Load generator: the trivial server took {number(rates['trivial'].median)} req/s, "
+        f"{headroom:.1f}× the fastest server's best run ({number(fastest)} req/s): "
+        + ("not the bottleneck." if headroom >= HEADROOM else "TOO CLOSE, the client may limit.")
+    )
+    section.targets.append(
+        Target(
+            "validity check: the load generator is not the bottleneck "
+            f"(trivial server ≥ {HEADROOM:.0f}× any server)",
+            f"{headroom:.1f}×",
+            headroom >= HEADROOM,
+        )
+    )
+    return section, scale
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--connections", type=int, default=32)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    env = dict(
-        os.environ,
-        DATABASE_URL=DATABASE,
-        REDIS_URL=REDIS,
-        STRIPE_WEBHOOK_SECRET=SECRET,
-        BENCH_DATABASE_URL=DATABASE,
-        BENCH_REDIS_URL=REDIS,
-        LOG_FORMAT="json",
-    )
-    for step in (["createdb"], ["migrate"]):
-        subprocess.run(
-            [sys.executable, "-m", "cli.main", *step],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    uvicorn = [sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
-    port = free_port()
-    bare = measure(
-        "bare",
-        [*uvicorn, "tests.bench.bare_endpoint:app", "--port", str(port)],
-        env,
-        port,
-        args.requests,
-        args.connections,
-    )
-    port = free_port()
-    ours = measure(
-        "webhook",
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-        env,
-        port,
-        args.requests,
-        args.connections,
-    )
-    print(f"webhook / bare: {ours / bare:.2f}")
+    started = time.perf_counter()
+    section, _ = run(prepare_database(), args.rounds, args.requests, args.warmup,
+                     args.connections)  # fmt: skip
+    for series in section.series + section.ratios:
+        print(f"{series.label:<40} {series.show()}")
+    print("\n".join(section.notes))
+    print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 
 
