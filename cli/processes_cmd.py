@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cli.supervisor import supervise
-from shared.settings import SettingsError, load_settings
+from shared.refusals import Refused
+from shared.settings import Settings, SettingsError, load_settings
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "alembic.ini"
 
@@ -102,12 +103,31 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+class SchemaBehind(Refused):
+    """The database's schema is older than this code's migrations."""
+
+
+def _require_newest_schema(settings: Settings) -> None:
+    from shared.db import schema_version
+    from shared.db.engine import create_sync_engine
+
+    engine = create_sync_engine(settings, pool_size=1)
+    try:
+        reason = schema_version.check(engine)
+    finally:
+        engine.dispose()
+    if reason is not None:
+        raise SchemaBehind(f"database schema {reason}")
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ingress.app import require_webhook_secrets
 
-    require_webhook_secrets(load_settings())
+    settings = load_settings()
+    require_webhook_secrets(settings)
+    _require_newest_schema(settings)
     uvicorn.run(
         "ingress.app:create_app_from_env",
         factory=True,
@@ -123,7 +143,8 @@ def serve(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     from shared.queue import ENRICHMENT_QUEUE, EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
 
-    load_settings()  # a bad variable stops here, with its name, before any process forks
+    # a bad variable or an old schema stops here, in one line, before any process forks
+    _require_newest_schema(load_settings())
     dramatiq = [sys.executable, "-m", "dramatiq", "workers.main", "--skip-logging"]
     pool = [*dramatiq, "--processes", str(args.processes), "--threads", str(args.threads)]
     if args.enrichment_threads <= 0:

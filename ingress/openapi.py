@@ -237,10 +237,20 @@ SCHEMAS: Json = {
         {
             "status": {"enum": ["ready", "unavailable"]},
             "checks": _obj(
-                {"postgres": {"type": "boolean"}, "redis": {"type": "boolean"}},
-                ["postgres", "redis"],
+                {
+                    "postgres": {"type": "boolean"},
+                    "redis": {"type": "boolean"},
+                    "schema": {"type": "boolean"},
+                },
+                ["postgres", "redis", "schema"],
             ),
-            "failed": {"type": "array", "items": {"enum": ["postgres", "redis"]}},
+            "failed": {"type": "array", "items": {"enum": ["postgres", "redis", "schema"]}},
+            "reasons": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "why each failed, e.g. schema: at 0002, newest 0005: run "
+                "billing migrate",
+            },
         },
         ["status", "checks"],
     ),
@@ -438,8 +448,8 @@ PATHS: Json = {
     "/health": _get("Process serves", {"200": _json("always", "Health")}, security=[]),
     "/live": _get("Liveness", {"200": _json("always", "Health")}, security=[]),
     "/ready": _get(
-        "Readiness: PostgreSQL and Redis answer",
-        {"200": _json("both answer", "Readiness"), "503": _json("one failed", "Readiness")},
+        "Readiness: PostgreSQL and Redis answer, and the schema is the newest",
+        {"200": _json("all is well", "Readiness"), "503": _json("one failed", "Readiness")},
         security=[],
     ),
     "/api/v1/openapi.json": _get(

@@ -1,4 +1,5 @@
-"""Contract section 5: /health and /live always, /ready names the failing store."""
+"""Contract section 5: /health and /live always, /ready names the failing store (the schema
+checks are in tests/db/migrations/test_schema_checks.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ def test_health_and_live_answer_200(ingress_factory):
 def test_ready_when_postgres_and_redis_answer(ingress):
     response = ingress.get("/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"postgres": True, "redis": True}
+    assert response.json()["checks"] == {"postgres": True, "redis": True, "schema": True}
 
 
 def test_not_ready_names_postgres_when_it_is_down(ingress_factory):
     response = ingress_factory(DATABASE_URL=CLOSED_POSTGRES_URL).get("/ready")
     assert response.status_code == 503
     assert response.json()["failed"] == ["postgres"]
+    assert response.json()["reasons"]["postgres"].startswith("unreachable")
 
 
 def test_not_ready_names_redis_when_it_is_down(ingress_factory):
