@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
@@ -24,7 +25,7 @@ from ingress import (
 )
 from ingress.context import IngressContext
 from ingress.enqueuer import BackgroundEnqueuer
-from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
+from ingress.errors import DATABASE_ERRORS, database_unavailable, http_error, internal_error
 from ingress.group_commit import GroupCommitter
 from ingress.path_guard import RefuseNulBytes
 from ingress.read_api import entitlements, metrics
@@ -152,7 +153,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes(),
         middleware=[Middleware(RequestLogMiddleware), Middleware(RefuseNulBytes)],
         lifespan=lifespan,
-        exception_handlers={**handlers, Exception: internal_error},
+        exception_handlers={**handlers, HTTPException: http_error, Exception: internal_error},
     )
 
 

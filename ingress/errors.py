@@ -5,6 +5,7 @@ import asyncio
 import asyncpg
 import sqlalchemy.exc
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -34,6 +35,16 @@ class WebhookRejected(Exception):
 
 def json_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (an unknown path, a method a route does not take) as JSON, like
+    every other answer; a 405 keeps its Allow header."""
+    assert isinstance(exc, HTTPException)
+    reasons = {404: f"no route {request.url.path}", 405: f"{request.method} not allowed here"}
+    response = json_error(exc.status_code, reasons.get(exc.status_code, str(exc.detail)))
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:

@@ -29,3 +29,16 @@ def test_not_ready_names_redis_when_it_is_down(ingress_factory):
     response = ingress_factory(REDIS_URL=CLOSED_REDIS_URL).get("/ready")
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]
+
+
+def test_unknown_paths_and_methods_answer_json(ingress):
+    for method, path, status in (
+        ("GET", "/nope", 404),
+        ("DELETE", "/health", 405),
+        ("PUT", "/api/v1/webhooks/stripe", 405),
+    ):
+        response = ingress.request(method, path)
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
+        assert set(response.json()) == {"error"}
+    assert "POST" in ingress.request("PUT", "/api/v1/webhooks/stripe").headers["allow"]
