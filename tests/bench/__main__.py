@@ -91,6 +91,8 @@ def main() -> int:
             calls=sizes.metric_calls,
         )  # fmt: skip
     ordered = [sections[key] for key in sorted(sections)]
+    for key, section in sections.items():
+        section.part = key
     print_summary(ordered)
     args.out.mkdir(parents=True, exist_ok=True)
     chart = args.out / "scale.png"

@@ -58,6 +58,7 @@ class Run:
     events: int
     from_start: float  # events/s from the worker's start (the bare loop's) to the last terminal
     db_clock: float  # events/s from the first processed_at to the last
+    first_s: float  # from the start to the first processed_at: the worker's start-up
     rss_mb: list[float] = field(default_factory=list)  # each pool process, after the run
     failed: int = 0
     said: str = ""  # what the worker's log counted
@@ -66,7 +67,7 @@ class Run:
         rss = " ".join(f"{mb:.0f}" for mb in self.rss_mb)
         return (
             f"{self.events} events: {number(self.from_start)}/s from start, "
-            f"{number(self.db_clock)}/s first→last"
+            f"{number(self.db_clock)}/s first→last, first after {self.first_s:.1f} s"
             + (f"  RSS/process {rss} MB" if rss else "")
             + self.said
         )
@@ -107,7 +108,7 @@ def worker_run(
     argv = [*BILLING, "worker", "--processes", str(processes)]
     if enrichment_threads is not None:
         argv += ["--enrichment-threads", str(enrichment_threads)]
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     service = start("worker", argv, env)
     spy = _start_py_spy(service.proc.pid, profile) if profile else None
     try:
@@ -119,10 +120,10 @@ def worker_run(
         said = service.output()
     finally:
         service.stop()
-    failed, db_clock = _db_clock(engine)
+    failed, db_clock, first_at = _db_clock(engine)
     splits, busy = said.count("events.batch_split"), said.count("event.busy")
     return Run(
-        len(ids), len(ids) / elapsed, db_clock, rss, failed,
+        len(ids), len(ids) / elapsed, db_clock, first_at - started_at, rss, failed,
         f"  (batches split {splits}, busy {busy})" if splits or busy else "",
     )  # fmt: skip
 
@@ -143,16 +144,18 @@ def _until_terminal(engine: Engine, count: int, started: float, service: Service
     raise RuntimeError(f"events not terminal after {TERMINAL_TIMEOUT_S} s:\n{service.tail()}")
 
 
-def _db_clock(engine: Engine) -> tuple[int, float]:
-    """Failed events, and events/s from the first processed_at to the last."""
+def _db_clock(engine: Engine) -> tuple[int, float, float]:
+    """Failed events, events/s from the first processed_at to the last, and the first (unix
+    seconds: the database runs on this machine, on its clock)."""
     with engine.connect() as conn:
-        failed, handled, seconds = conn.execute(
+        failed, handled, seconds, first = conn.execute(
             text("""SELECT count(*) FILTER (WHERE status = 'failed'),
                            count(processed_at),
-                           extract(epoch FROM max(processed_at) - min(processed_at))::float
+                           extract(epoch FROM max(processed_at) - min(processed_at))::float,
+                           extract(epoch FROM min(processed_at))::float
                     FROM webhook_events""")
         ).one()
-    return int(failed), handled / seconds if seconds else float("nan")
+    return int(failed), handled / seconds if seconds else float("nan"), float(first or "nan")
 
 
 def _start_py_spy(pid: int, output: str) -> subprocess.Popen[bytes]:
@@ -191,7 +194,7 @@ def bare_run(engine: Engine, ids: list[str]) -> Run:
     with engine.begin() as tx:
         tx.execute(text(BARE_TABLE))
         tx.execute(text("TRUNCATE bench_bare_apply"))
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     halves = [ids[0::2], ids[1::2]]
     processes = [multiprocessing.Process(target=_bare_worker, args=(h,)) for h in halves]
     for p in processes:
@@ -199,8 +202,8 @@ def bare_run(engine: Engine, ids: list[str]) -> Run:
     for p in processes:
         p.join()
     elapsed = time.perf_counter() - started
-    failed, db_clock = _db_clock(engine)
-    return Run(len(ids), len(ids) / elapsed, db_clock)
+    _, db_clock, first_at = _db_clock(engine)
+    return Run(len(ids), len(ids) / elapsed, db_clock, first_at - started_at)
 
 
 def main() -> int:

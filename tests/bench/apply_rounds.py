@@ -45,6 +45,7 @@ class Pair:
     start: Series
     clock: Series
     rss_mb: list[float] = field(default_factory=list)
+    first_s: list[float] = field(default_factory=list)  # start → first processed_at
 
 
 def _pair(section: Section, label: str) -> Pair:
@@ -150,6 +151,7 @@ def _record(pair: Pair, label: str, run: Run) -> None:
     pair.start.add(run.from_start)
     pair.clock.add(run.db_clock)
     pair.rss_mb.extend(run.rss_mb)
+    pair.first_s.append(run.first_s)
     warning = f"  ({run.failed} FAILED events)" if run.failed else ""
     print(f"  {label:<42} {run.line()}{warning}", flush=True)
 
@@ -168,6 +170,8 @@ def _conclude(
         ratio("worker / bare loop, first→last", worker.clock, bare.clock),
         ratio("worker / bare loop, from start", worker.start, bare.start),
     ]
+    apply_.series.append(Series("billing worker --processes 2: start → first processed_at",
+                                "s", worker.first_s))  # fmt: skip
     rate = worker.clock.median
     apply_.targets.append(Target(
         f"billing worker ≥ {TARGET_RATE:.0f} events/s (1.5× the Node sync engine's "

@@ -12,7 +12,7 @@ from tests.bench.results import Scale, Section
 
 def print_summary(sections: list[Section]) -> None:
     for section in sections:
-        print(f"\n== {section.title}")
+        print(f"\n== {section.part}. {section.title}")
         width = max((len(s.label) for s in section.series + section.ratios), default=0) + 2
         for series in section.series + section.ratios:
             print(f"{series.label:<{width}} {series.show()}")
@@ -58,8 +58,8 @@ def write_results(
         *(f"- {t.line()}" for s in sections for t in s.targets),
         "",
     ]
-    for number_, section in enumerate(sections, 1):
-        lines += [f"## {number_}. {section.title}", "", section.about, ""]
+    for section in sections:
+        lines += [f"## {section.part}. {section.title}", "", section.about, ""]
         lines += [f"Runs: {', '.join(f'`{c}`' for c in section.commands)}.", ""]
         lines += ["| figure | median [min–max] |", "| --- | --- |"]
         lines += [f"| {s.label} | {s.show()} |" for s in section.series + section.ratios]

@@ -20,10 +20,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def number(value: float) -> str:
-    """1,234 from 100 up, 1 decimal from 10, else 2 (milliseconds, ratios)."""
+    """1,234 from 100 up and for whole numbers, 1 decimal from 10, else 2 (milliseconds,
+    ratios)."""
     if math.isnan(value):
         return "n/a"
-    if abs(value) >= 100:
+    if abs(value) >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
@@ -78,6 +79,7 @@ class Section:
 
     title: str
     about: str  # what was measured and how, a paragraph
+    part: str = ""  # its number in the issue
     commands: list[str] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     ratios: list[Series] = field(default_factory=list)
