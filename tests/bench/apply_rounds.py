@@ -56,35 +56,7 @@ def _pair(section: Section, label: str) -> Pair:
 def run(
     engine: Engine, rounds: int, sizes: Sizes, profile: str | None = None
 ) -> tuple[list[Section], Scale]:
-    apply_ = Section(
-        "Apply: billing worker against the bare loop",
-        f"The fault suite's world for {sizes.users:,} users, every event stored with the "
-        "workers off, then a message per event enqueued, then the worker started; timed until "
-        "every event is terminal. 'from start': from the worker's process start (start-up "
-        "included); 'first→last': on the database's clock, from the first `processed_at` to "
-        "the last. The bare loop: two processes, one upsert and one commit an event, no rules.",
-        commands=["billing worker --processes 2 --enrichment-threads 0",
-                  "python -m tests.bench.apply_events (the bare loop: bare_run)"],
-    )  # fmt: skip
-    lookups = Section(
-        "Stripe look-ups off the event path",
-        "The same world with look-ups (some owners only in a Stripe Customer's metadata, some "
-        "products only in a Checkout Session's line items), applied by `billing worker "
-        "--processes 2` with its default look-up pool, without STRIPE_SECRET_KEY, then with a "
-        "key and the fake Stripe API (tests/fakes) answering every call after "
-        f"{sizes.stripe_delay_s * 1000:.0f} ms. Timed until every event is terminal; look-ups "
-        "still pending then are not waited for.",
-        commands=["billing worker --processes 2",
-                  "STRIPE_SECRET_KEY=sk_test_bench STRIPE_API_BASE=<fake> billing worker "
-                  "--processes 2"],
-    )  # fmt: skip
-    flat = Section(
-        "Flat cost: apply on a full database",
-        f"Run a of the apply part again with {sizes.seeded[0]:,} subscriptions (three history "
-        f"snapshots and a paid invoice each) and {sizes.seeded[1]:,} purchases already stored "
-        "(tests/bench/seed.py), then ANALYZE, against the empty database of run a.",
-        commands=["billing worker --processes 2 --enrichment-threads 0"],
-    )
+    apply_, lookups, flat = _sections(sizes)
     worker = _pair(apply_, "billing worker --processes 2")
     bare = _pair(apply_, "bare loop (2 processes)")
     no_key = _pair(lookups, "without a key")
@@ -126,6 +98,39 @@ def run(
                                         "events/s", pair.clock.values))  # fmt: skip
     _conclude(apply_, lookups, flat, worker, bare, no_key, with_key, seeded)
     return [apply_, lookups, flat], scale
+
+
+def _sections(sizes: Sizes) -> tuple[Section, Section, Section]:
+    apply_ = Section(
+        "Apply: billing worker against the bare loop",
+        f"The fault suite's world for {sizes.users:,} users, every event stored with the "
+        "workers off, then a message per event enqueued, then the worker started; timed until "
+        "every event is terminal. 'from start': from the worker's process start (start-up "
+        "included); 'first→last': on the database's clock, from the first `processed_at` to "
+        "the last. The bare loop: two processes, one upsert and one commit an event, no rules.",
+        commands=["billing worker --processes 2 --enrichment-threads 0",
+                  "python -m tests.bench.apply_events (the bare loop: bare_run)"],
+    )  # fmt: skip
+    lookups = Section(
+        "Stripe look-ups off the event path",
+        "The same world with look-ups (some owners only in a Stripe Customer's metadata, some "
+        "products only in a Checkout Session's line items), applied by `billing worker "
+        "--processes 2` with its default look-up pool, without STRIPE_SECRET_KEY, then with a "
+        "key and the fake Stripe API (tests/fakes) answering every call after "
+        f"{sizes.stripe_delay_s * 1000:.0f} ms. Timed until every event is terminal; look-ups "
+        "still pending then are not waited for.",
+        commands=["billing worker --processes 2",
+                  "STRIPE_SECRET_KEY=sk_test_bench STRIPE_API_BASE=<fake> billing worker "
+                  "--processes 2"],
+    )  # fmt: skip
+    flat = Section(
+        "Flat cost: apply on a full database",
+        f"Run a of the apply part again with {sizes.seeded[0]:,} subscriptions (three history "
+        f"snapshots and a paid invoice each) and {sizes.seeded[1]:,} purchases already stored "
+        "(tests/bench/seed.py), then ANALYZE, against the empty database of run a.",
+        commands=["billing worker --processes 2 --enrichment-threads 0"],
+    )
+    return apply_, lookups, flat
 
 
 def _with_key(engine: Engine, fake: FakeStripe, world: World, pair: Pair, delay_s: float) -> int:
