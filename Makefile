@@ -31,8 +31,20 @@ migration: install ## make migration MESSAGE="add foo": autogenerate a migration
 rollback: install ## one migration down
 	$(BIN)/alembic -c migrations/alembic.ini downgrade -1
 
-run: migrate ## web + worker + scheduler against the local PostgreSQL and Redis; Ctrl-C stops all
-	$(BIN)/billing dev
+PORT ?= 8000
+# The Procfile is the one list of processes; honcho runs them (reading .env if there is one),
+# stops them all on Ctrl-C or SIGTERM (make passes it on), and when one dies stops the rest and
+# exits non-zero. A webhook secret is made up for the run when neither the environment nor
+# .env has one.
+run: migrate ## web + worker + scheduler (the Procfile, under honcho); PORT=8001 make run picks the port
+	@secret="$$STRIPE_WEBHOOK_SECRET"; \
+	if [ -z "$$secret" ] && ! grep -qs '^STRIPE_WEBHOOK_SECRET=' .env; then \
+	    secret="whsec_$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"; \
+	    echo "STRIPE_WEBHOOK_SECRET not set; generated for this run:"; echo "  $$secret"; \
+	fi; \
+	export PATH="$(CURDIR)/$(BIN):$$PATH" LOG_FORMAT="$${LOG_FORMAT:-console}"; \
+	if [ -n "$$secret" ]; then export STRIPE_WEBHOOK_SECRET="$$secret"; fi; \
+	exec $(BIN)/honcho start --no-colour -f Procfile -p $(PORT) web worker scheduler
 
 PYTEST := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
 

@@ -1,10 +1,10 @@
-"""Subcommands that run or prepare a process: createdb, migrate, serve, worker, scheduler, dev."""
+"""Subcommands that run or prepare a process: createdb, migrate, serve, worker, scheduler.
+(`make run` starts the Procfile's processes together, under honcho.)"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,9 +55,6 @@ def register(commands: Any) -> None:
     p.set_defaults(run=worker)
     p = commands.add_parser("scheduler", help="run the clock: relay and daily reconciliation")
     p.set_defaults(run=scheduler)
-    p = commands.add_parser("dev", help="web + worker + scheduler together; Ctrl-C stops all")
-    p.add_argument("--port", type=int, default=8000)
-    p.set_defaults(run=dev)
 
 
 def createdb(args: argparse.Namespace) -> int:
@@ -162,24 +159,3 @@ def scheduler(args: argparse.Namespace) -> int:
     from workers.scheduler_main import run_scheduler
 
     return run_scheduler()
-
-
-def dev(args: argparse.Namespace) -> int:
-    """What `make run` starts: the three processes of the Procfile, one each."""
-    env = dict(os.environ)
-    env.setdefault("LOG_FORMAT", "console")
-    if not env.get("STRIPE_WEBHOOK_SECRET"):
-        env["STRIPE_WEBHOOK_SECRET"] = "whsec_" + secrets.token_hex(24)
-        print(
-            "STRIPE_WEBHOOK_SECRET not set; generated for this run:\n  "
-            + env["STRIPE_WEBHOOK_SECRET"]
-        )
-    billing = [sys.executable, "-m", "cli.main"]
-    return supervise(
-        [
-            [*billing, "serve", "--port", str(args.port)],
-            [*billing, "worker", "--processes", "1", "--threads", "4"],
-            [*billing, "scheduler"],
-        ],
-        env,
-    )

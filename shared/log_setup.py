@@ -10,7 +10,7 @@ import structlog
 
 def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer()
+        structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())  # no escape codes in pipes
         if log_format == "console"
         else structlog.processors.JSONRenderer()
     )
