@@ -103,8 +103,9 @@ def main() -> int:
     write_results(
         args.out / "RESULTS.md", about,
         [f"{command}   # python -m tests.bench {given}".rstrip(),
-         "python -m tests.bench.import_account", 
-         "python -m tests.bench.movements"],
+         "then, by make bench, figures on the terminal only:",
+         "python -m tests.bench.import_account   # 10,000-customer billing import",
+         "python -m tests.bench.movements        # the metrics SQL straight on the database"],
         ordered, scales, args.rounds, args.quick, chart.name,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
