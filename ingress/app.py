@@ -11,13 +11,14 @@ import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from ingress import (
     admin_adoption,
     admin_endpoints,
     admin_events,
     admin_reconciliation,
+    api_docs,
     customer_links,
     health,
     openapi,
@@ -45,13 +46,15 @@ class MissingWebhookSecret(SettingsError):
     pass
 
 
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     admin = "/api/v1/admin/webhook-events"
     return [
         Route("/health", health.health),
         Route("/live", health.health),
         Route("/ready", health.ready),
         Route("/api/v1/openapi.json", openapi.openapi_document),
+        Route("/api/v1/docs", api_docs.docs_page),
+        Mount(api_docs.ASSETS_PATH, app=api_docs.assets(), name="docs-assets"),
         Route("/api/v1/webhooks/stripe", webhook.receive_stripe_webhook, methods=["POST"]),
         Route(
             "/api/v1/entitlements/project/{project_id}/user/{user_id}",

@@ -721,6 +721,49 @@ PATHS: Json = {
     ),
 }
 
+PATHS["/api/v1/docs"] = _get(
+    "This document as a page (Swagger UI, served by the service itself)",
+    {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+    security=[],
+)
+
+# Which group an operation belongs to, by the start of its path (the first that matches).
+TAGS = (
+    ("/api/v1/webhooks/", "webhooks", "Stripe's events in"),
+    ("/api/v1/admin/", "admin", "operators: events, reconciliation, imports, endpoints, users"),
+    ("/api/v1/metrics/", "metrics", "subscription and revenue metrics of a project"),
+    ("/api/v1/entitlements/", "apps", "what apps read and link with their API keys"),
+    ("/api/v1/projects/", "apps", ""),
+    ("/api/v1/", "meta", "this document"),
+    ("/", "health", "liveness and readiness"),
+)
+# Never a store on their path: these answer without PostgreSQL or Redis.
+STORELESS = {"/health", "/live", "/api/v1/openapi.json", "/api/v1/docs"}
+
+
+def _operation_id(method: str, path: str) -> str:
+    """`get_admin_projects_project_id_users_user_id`: the method and the path's words, so it is
+    unique as long as the paths are and stays the same while they do."""
+    words = [part.strip("{}").replace("-", "_").replace(".", "_") for part in path.split("/")]
+    return "_".join([method, *(w for w in words if w and w not in ("api", "v1"))])
+
+
+def _finish(paths: Json) -> None:
+    """What every operation carries: an operationId, a tag, and the 500 (and, for those that
+    reach a store, the 503) it can answer."""
+    for path, item in paths.items():
+        tag = next(name for prefix, name, _ in TAGS if path.startswith(prefix))
+        for method, operation in item.items():
+            operation.setdefault("operationId", _operation_id(method, path))
+            operation.setdefault("tags", [tag])
+            responses = operation["responses"]
+            responses.setdefault("500", _error("unexpected error, logged with its traceback"))
+            if path not in STORELESS:
+                responses.setdefault("503", _error("PostgreSQL or Redis cannot answer: retry"))
+
+
+_finish(PATHS)
+
 OPENAPI_DOCUMENT: Json = {
     "openapi": "3.1.0",
     "info": {
@@ -728,6 +771,9 @@ OPENAPI_DOCUMENT: Json = {
         "version": "1",
         "description": "Stripe webhooks in; entitlements and metrics out.",
     },
+    "tags": [
+        {"name": name, "description": description} for _, name, description in TAGS if description
+    ],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,

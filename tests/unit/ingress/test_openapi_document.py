@@ -36,4 +36,21 @@ def test_webhook_documents_signature_header_and_every_answer() -> None:
     assert {p["name"] for p in operation["parameters"] if p["in"] == "header"} == {
         "Stripe-Signature"
     }
-    assert set(operation["responses"]) == {"200", "400", "413", "503"}
+    assert set(operation["responses"]) == {"200", "400", "413", "500", "503"}
+
+
+def test_every_operation_has_a_unique_id_a_tag_and_its_500():
+    ids = []
+    for path, item in OPENAPI_DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            ids.append(operation["operationId"])
+            assert operation["tags"], (method, path)
+            assert "500" in operation["responses"], (method, path)
+            if path not in ("/health", "/live", "/api/v1/openapi.json", "/api/v1/docs"):
+                assert "503" in operation["responses"], (method, path)
+    assert len(ids) == len(set(ids))
+    declared = {tag["name"] for tag in OPENAPI_DOCUMENT["tags"]}
+    used = {
+        t for item in OPENAPI_DOCUMENT["paths"].values() for op in item.values() for t in op["tags"]
+    }
+    assert used <= declared
