@@ -1,4 +1,5 @@
-"""One structured line per request: method, path, status, duration."""
+"""One structured line per request: method, path, status, duration (an accepted webhook has
+its own line, `webhook.received`, with its event id, instead)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("ingress.request")
+WEBHOOK_PATH = "/api/v1/webhooks/stripe"
 
 
 class RequestLogMiddleware:
@@ -30,10 +32,16 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            # an accepted webhook is said by `webhook.received`: one line a webhook, not two
+            if status != 200 or scope["path"] != WEBHOOK_PATH:
+                self._log(scope, status, started)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        log.info(
+            "request",
+            method=scope["method"],
+            path=scope["path"],
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )

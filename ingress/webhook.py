@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import asyncpg
 import structlog
 from starlette.requests import Request
@@ -19,6 +21,7 @@ log = structlog.get_logger("ingress.webhook")
 
 async def receive_stripe_webhook(request: Request) -> Response:
     ctx: IngressContext = request.app.state.ctx
+    started = time.perf_counter()
     try:
         raw = await read_body_capped(request)
         body = _decode(raw)
@@ -46,8 +49,12 @@ async def receive_stripe_webhook(request: Request) -> Response:
 
     if is_new:
         ctx.enqueuer.put(envelope.id)  # after the 2xx is decided; never waits for Redis
-    bound.info("webhook.received", duplicate=not is_new)
+    bound.info("webhook.received", duplicate=not is_new, duration_ms=_ms_since(started))
     return JSONResponse({"received": True, "event_id": envelope.id, "duplicate": not is_new})
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
 
 
 def _decode(raw: bytes) -> str:
