@@ -4,7 +4,8 @@ machinery).
 
 The backlog: the fault suite's realistic world (subscriptions that renew, fail and recover,
 purchases, refunds, invoices) for --users users, every event stored once, then ANALYZE. A
-worker run enqueues a message per event while no worker runs, then starts `billing worker
+worker run enqueues the ids while no worker runs, IDS_PER_MESSAGE a message as the ingress's
+enqueue thread sends a group commit's new ids under load, then starts `billing worker
 --processes 2 --enrichment-threads 0` and times until every event is terminal: the rate from
 the worker's start (process start-up included) and the rate on the database's clock, from the
 first `processed_at` to the last (a batch stamps its events with its transaction's start, so
@@ -30,7 +31,7 @@ from sqlalchemy import Engine, text
 
 from shared import tenants
 from shared.db import webhook_events
-from shared.queue import create_broker, enqueue_event
+from shared.queue import create_broker, enqueue_events
 from shared.settings import load_settings
 from tests.bench.environment import (
     BILLING,
@@ -49,6 +50,10 @@ from tests.support.stores import truncate_all_tables
 BARE_TABLE = """CREATE TABLE IF NOT EXISTS bench_bare_apply
                 (id text PRIMARY KEY, type text NOT NULL, payload jsonb NOT NULL)"""
 TERMINAL_TIMEOUT_S = 900
+
+# A group commit's worth of new ids, as the ingress's enqueue thread sends them under load (it sends
+# every id waiting at once; at 64 connections a commit holds some tens of requests).
+IDS_PER_MESSAGE = 16
 
 
 @dataclass
@@ -103,8 +108,8 @@ def worker_run(
     event is terminal. `enrichment_threads=None` leaves the flag out (the default pool).
     With `profile`, py-spy samples every worker process meanwhile and writes raw stacks there."""
     broker = create_broker(load_settings(env))
-    for event_id in ids:
-        enqueue_event(broker, event_id)
+    for start_at in range(0, len(ids), IDS_PER_MESSAGE):
+        enqueue_events(broker, ids[start_at : start_at + IDS_PER_MESSAGE])
     argv = [*BILLING, "worker", "--processes", str(processes)]
     if enrichment_threads is not None:
         argv += ["--enrichment-threads", str(enrichment_threads)]

@@ -104,7 +104,8 @@ def _sections(sizes: Sizes) -> tuple[Section, Section, Section]:
     apply_ = Section(
         "Apply: billing worker against the bare loop",
         f"The fault suite's world for {sizes.users:,} users, every event stored with the "
-        "workers off, then a message per event enqueued, then the worker started; timed until "
+        "workers off, then enqueued 16 ids a message (as the ingress does under load), then "
+        "the worker started; timed until "
         "every event is terminal. 'from start': from the worker's process start (start-up "
         "included); 'first→last': on the database's clock, from the first `processed_at` to "
         "the last. The bare loop: two processes, one upsert and one commit an event, no rules.",
