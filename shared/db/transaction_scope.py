@@ -15,6 +15,8 @@ KEY = "billing.transaction_scope"
 def transaction_scope(tx: Connection) -> dict[Hashable, Any]:
     """A dict that lives exactly as long as `tx`'s current (outermost) transaction."""
     current = tx.get_transaction()
+    if current is None:  # no transaction yet: nothing to remember it by (and no stale scope)
+        return {}
     held = tx.info.get(KEY)
     if held is None or held[0] is not current:
         held = (current, {})
