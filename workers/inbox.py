@@ -7,7 +7,7 @@ never commit and never check "already done": this is the one place that does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +100,7 @@ class Inbox:
                     work.tx.execute(LIMIT_LOCK_WAITS, {"timeout": f"{self.lock_timeout_ms}ms"})
                 rows = webhook_events.lock_for_processing(work.tx, ids)
                 if len(rows) > 1:
-                    lock_customers(work.tx, {c for c in map(_customer_of, rows.values()) if c})
+                    lock_customers(work.tx, self._customers_to_lock(rows.values()))
                 outcomes = {event_id: Outcome(None, "warning", "event.unknown") for event_id in ids}
                 stamps: list[webhook_events.Stamp] = []
                 for row in sorted(rows.values(), key=_lock_order):
@@ -155,6 +155,11 @@ class Inbox:
             "event.processed",
             {**said, "users_touched": len(touched)},
         )
+
+    def _customers_to_lock(self, rows: Iterable[Row[Any]]) -> set[str]:
+        """The customers of the events a handler will apply (no row for any other's)."""
+        applied = (r for r in rows if r.status == EventStatus.RECEIVED and r.type in self.handlers)
+        return {customer for customer in map(_customer_of, applied) if customer}
 
     def record_failure(self, event_id: str, exc: BaseException | str, final: bool) -> None:
         """Count a failed try in its own transaction; `final` once Dramatiq's retries are spent.
