@@ -31,6 +31,7 @@ from ingress.group_commit import GroupCommitter
 from ingress.path_guard import RefuseNulBytes
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
+from ingress.webhook_fast_path import WebhookFastPath
 from shared.db.engine import create_async_pool, create_sync_engine
 from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
@@ -117,7 +118,7 @@ def require_webhook_secrets(settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings) -> WebhookFastPath:
     require_webhook_secrets(settings)
 
     @asynccontextmanager
@@ -152,15 +153,16 @@ def create_app(settings: Settings) -> Starlette:
         ctx.engine.dispose()
 
     handlers: dict[Any, Any] = {error: database_unavailable for error in DATABASE_ERRORS}
-    return Starlette(
+    app = Starlette(
         routes=routes(),
         middleware=[Middleware(RequestLogMiddleware), Middleware(RefuseNulBytes)],
         lifespan=lifespan,
         exception_handlers={**handlers, HTTPException: http_error, Exception: internal_error},
     )
+    return WebhookFastPath(app)
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> WebhookFastPath:
     """uvicorn factory (`billing serve`): reads the environment once."""
     settings = load_settings()
     configure_logging(settings.log_format)

@@ -34,14 +34,14 @@ class RequestLogMiddleware:
         finally:
             # an accepted webhook is said by `webhook.received`: one line a webhook, not two
             if status != 200 or scope["path"] != WEBHOOK_PATH:
-                self._log(scope, status, started)
+                log_request(scope, status, started)
 
-    @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
-        log.info(
-            "request",
-            method=scope["method"],
-            path=scope["path"],
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+
+def log_request(scope: Scope, status: int, started: float) -> None:
+    log.info(
+        "request",
+        method=scope["method"],
+        path=scope["path"],
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )

@@ -166,8 +166,9 @@ def run(
         if n != 2:
             section.series.append(Series(f"billing serve --workers {n}: rate", "req/s",
                                          points[n].rate.values))  # fmt: skip
+    per_request = ratio("webhook / bare per-request", rates["webhook"], rates["bare"])
     section.ratios += [
-        ratio("webhook / bare per-request", rates["webhook"], rates["bare"]),
+        per_request,
         ratio("webhook / bare group-commit", rates["webhook"], rates["group"]),
         ratio("bare group-commit / bare per-request", rates["group"], rates["bare"]),
     ]
@@ -177,6 +178,14 @@ def run(
         f"Load generator: the trivial server took {number(rates['trivial'].median)} req/s, "
         f"{headroom:.1f}× the fastest server's best run ({number(fastest)} req/s): "
         + ("not the bottleneck." if headroom >= HEADROOM else "TOO CLOSE, the client may limit.")
+    )
+    section.targets.append(
+        Target(
+            "ingress ≥ 2× the bare per-request endpoint, p99 no worse than its",
+            f"{per_request.median:.2f}× (p99 {p99s['webhook'].median:.1f} ms against "
+            f"{p99s['bare'].median:.1f} ms)",
+            per_request.median >= 2 and p99s["webhook"].median <= p99s["bare"].median,
+        )
     )
     section.targets.append(
         Target(
