@@ -1,12 +1,15 @@
-"""`billing events list|retry|prune`: the operator's view of the inbox."""
+"""`billing events list|show|retry|prune`: the operator's view of the inbox."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from cli.context import parts
+from shared.db.webhook_events import event_json
 from shared.operations import events
 from shared.statuses import EventStatus
 from shared.tenants import TenantError
@@ -17,8 +20,17 @@ def register(commands: Any) -> None:
     sub = group.add_subparsers(dest="action", required=True)
     p = sub.add_parser("list", help="newest first")
     p.add_argument("--status", choices=[s.value for s in EventStatus], help="only this status")
+    p.add_argument("--type", dest="event_type", help="only this event type, e.g. charge.refunded")
+    p.add_argument(
+        "--since", type=_moment, help="only events received since D (YYYY-MM-DD or ISO 8601, UTC)"
+    )
     p.add_argument("--limit", type=_positive, default=50, help="at most N events (default 50)")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(run=events_list)
+    p = sub.add_parser("show", help="one event: its payload, attempts and full error")
+    p.add_argument("event_id", help="Stripe event id, evt_…")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(run=events_show)
     p = sub.add_parser("retry", help="re-enqueue a failed event, or every failed event")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", dest="event_id", help="one event id, evt_…")
@@ -35,16 +47,57 @@ def _positive(raw: str) -> int:
     return int(raw)
 
 
+def _moment(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date (YYYY-MM-DD) or an ISO 8601 time, got {raw!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def events_list(args: argparse.Namespace) -> int:
     status = EventStatus(args.status) if args.status else None
-    rows = events.list_events(parts().engine, status, args.limit)
-    print(f"{'ID':<32} {'TYPE':<38} {'STATUS':<10} {'TRIES':>5}  RECEIVED              ERROR")
+    rows = events.list_events(parts().engine, status, args.limit, args.event_type, args.since)
+    if args.json:
+        listed = [event_json(row) for row in rows]
+        print(json.dumps({"events": listed, "count": len(listed)}, indent=2))
+        return 0
+    id_width = max([len("ID"), *(len(row.id) for row in rows)])
+    type_width = max([len("TYPE"), *(len(row.type) for row in rows)])
+    print(f"{'ID':<{id_width}}  {'TYPE':<{type_width}}  {'STATUS':<10} {'TRIES':>5}  "
+          "RECEIVED             ERROR (events show ID: all of it)")  # fmt: skip
     for row in rows:
-        error = (row.error_message or "")[:60]
+        error = (row.error_message or "").splitlines()[0][:60] if row.error_message else ""
         print(
-            f"{row.id:<32} {row.type:<38} {row.status:<10} {row.attempts:>5}  "
-            f"{row.received_at:%Y-%m-%d %H:%M:%S}   {error}"
+            f"{row.id:<{id_width}}  {row.type:<{type_width}}  {row.status:<10} "
+            f"{row.attempts:>5}  {row.received_at:%Y-%m-%d %H:%M:%S}  {error}"
         )
+    return 0
+
+
+def events_show(args: argparse.Namespace) -> int:
+    try:
+        row = events.get_event_with_payload(parts().engine, args.event_id)
+    except events.EventNotFound:
+        raise TenantError(f"no event {args.event_id!r}") from None
+    shown = {
+        **event_json(row),
+        "api_version": row.api_version,
+        "created": row.created,
+        "livemode": row.livemode,
+        "payload": row.payload,
+    }
+    if args.json:
+        print(json.dumps(shown, indent=2))
+        return 0
+    for key in ("id", "type", "status", "attempts", "received_at", "processed_at",
+                "api_version", "created", "livemode"):  # fmt: skip
+        print(f"{key + ':':<14}{shown[key]}")
+    print(f"{'error:':<14}{row.error_message or '-'}")
+    print("payload:")
+    print(json.dumps(row.payload, indent=2, sort_keys=True))
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple, TypedDict
 
 import asyncpg
@@ -85,9 +86,15 @@ STAMP_ENQUEUED = Statement(
 )
 ADMIN_COLUMNS = "id, type, status, attempts, error_message, received_at, processed_at"
 GET_ONE = Statement(f"SELECT {ADMIN_COLUMNS} FROM webhook_events WHERE id = :id")
+GET_WITH_PAYLOAD = Statement(
+    f"SELECT {ADMIN_COLUMNS}, api_version, created, livemode, payload FROM webhook_events "
+    "WHERE id = :id"
+)
 LIST_NEWEST = Statement(
     f"""SELECT {ADMIN_COLUMNS} FROM webhook_events
-        WHERE CAST(:status AS text) IS NULL OR status = :status
+        WHERE (CAST(:status AS text) IS NULL OR status = :status)
+          AND (CAST(:type AS text) IS NULL OR type = :type)
+          AND (CAST(:since AS timestamptz) IS NULL OR received_at >= :since)
         ORDER BY received_at DESC, id LIMIT :limit"""
 )
 # Retrying: back to `received`, attempts and last error kept; the caller enqueues after commit.
@@ -220,8 +227,23 @@ def get_event(tx: Connection, event_id: str) -> Row[Any] | None:
     return tx.execute(GET_ONE.sync, {"id": event_id}).first()
 
 
-def list_events(tx: Connection, status: EventStatus | None, limit: int) -> list[Row[Any]]:
-    params = {"status": status.value if status else None, "limit": limit}
+def get_event_with_payload(tx: Connection, event_id: str) -> Row[Any] | None:
+    return tx.execute(GET_WITH_PAYLOAD.sync, {"id": event_id}).first()
+
+
+def list_events(
+    tx: Connection,
+    status: EventStatus | None,
+    limit: int,
+    event_type: str | None = None,
+    since: datetime | None = None,
+) -> list[Row[Any]]:
+    params = {
+        "status": status.value if status else None,
+        "type": event_type,
+        "since": since,
+        "limit": limit,
+    }
     return list(tx.execute(LIST_NEWEST.sync, params))
 
 

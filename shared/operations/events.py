@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -42,9 +43,24 @@ def get_event(engine: Engine, event_id: str) -> Row[Any]:
     return row
 
 
-def list_events(engine: Engine, status: EventStatus | None, limit: int) -> list[Row[Any]]:
+def get_event_with_payload(engine: Engine, event_id: str) -> Row[Any]:
+    """Everything stored about an event: the admin columns, its payload as Stripe sent it."""
     with engine.connect() as conn:
-        return webhook_events.list_events(conn, status, limit)
+        row = webhook_events.get_event_with_payload(conn, event_id)
+    if row is None:
+        raise EventNotFound(event_id)
+    return row
+
+
+def list_events(
+    engine: Engine,
+    status: EventStatus | None,
+    limit: int,
+    event_type: str | None = None,
+    since: datetime | None = None,
+) -> list[Row[Any]]:
+    with engine.connect() as conn:
+        return webhook_events.list_events(conn, status, limit, event_type, since)
 
 
 def retry_event(engine: Engine, enqueue: Enqueue, event_id: str) -> Requeued:
