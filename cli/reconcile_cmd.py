@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any, TextIO
 
 from cli.context import parts
-from shared.db.reconciliation_runs import SUMMARY_COUNTERS, create_run, load_run, summary_json
+from shared.db.reconciliation_runs import (
+    SUMMARY_COUNTERS,
+    create_run,
+    load_run,
+    newest_runs,
+    run_json,
+    summary_json,
+)
 from shared.log_setup import configure_logging
 from shared.settings import MAX_DAYS_BACK, SettingsError
 from shared.stripe_api import NO_STRIPE_KEY
@@ -28,6 +36,14 @@ def register(commands: Any) -> None:
         default=None,
         help="look-back window in days (default: RECONCILIATION_DAYS_BACK, 7)",
     )
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["runs"],
+        help="runs: the history of runs, newest first, instead of a new run",
+    )
+    p.add_argument("--limit", type=int, default=20, help="runs: at most N (default 20)")
+    p.add_argument("--json", action="store_true", help="runs: one JSON document on stdout")
     p.set_defaults(run=reconcile)
 
 
@@ -52,6 +68,8 @@ class ProgressReporter:
 
 
 def reconcile(args: argparse.Namespace) -> int:
+    if args.action == "runs":
+        return reconcile_runs(args)
     settings = parts().settings
     configure_logging(settings.log_format)  # log lines to stderr: stdout is progress and summary
     days_back = settings.reconciliation_days_back if args.days_back is None else args.days_back
@@ -81,3 +99,20 @@ def print_summary(row: dict[str, Any], out: TextIO) -> None:
         out.write(f"{name:<22} {summary[name]}\n")
     if row.get("error_message"):
         out.write(f"{'error':<22} {row['error_message']}\n")
+
+
+def reconcile_runs(args: argparse.Namespace) -> int:
+    """`billing reconcile runs`: what each run found, newest first (no Stripe key needed)."""
+    if args.limit < 1:
+        raise SettingsError(f"--limit must be at least 1, got {args.limit}")
+    runs = [run_json(row) for row in newest_runs(parts().engine, args.limit)]
+    if args.json:
+        print(json.dumps({"runs": runs, "count": len(runs)}, indent=2))
+        return 0
+    columns = ("run_id", "status", "trigger", "started_at", "drift_detected", "corrected",
+               "events_replayed", "errors")  # fmt: skip
+    widths = {c: max([len(c), *(len(str(r[c])) for r in runs)]) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for run in runs:
+        print("  ".join(str(run[c]).ljust(widths[c]) for c in columns))
+    return 0

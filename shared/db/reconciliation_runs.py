@@ -38,6 +38,7 @@ FINISH = Statement(
        WHERE id = :id"""
 )
 LOAD = Statement("SELECT * FROM reconciliation_runs WHERE id = :id")
+NEWEST = Statement("SELECT * FROM reconciliation_runs ORDER BY started_at DESC, id LIMIT :limit")
 
 
 @dataclass
@@ -80,6 +81,12 @@ def load_run(engine: Engine, run_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(LOAD.sync, {"id": run_id}).mappings().first()
     return dict(row) if row is not None else None
+
+
+def newest_runs(engine: Engine, limit: int) -> list[dict[str, Any]]:
+    """The history, newest first."""
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(NEWEST.sync, {"limit": limit}).mappings()]
 
 
 def summary_json(row: dict[str, Any]) -> dict[str, Any]:

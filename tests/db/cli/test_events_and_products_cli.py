@@ -98,3 +98,21 @@ def _days_ago(days: int) -> str:
     from datetime import UTC, datetime, timedelta
 
     return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+def test_reconcile_runs_lists_the_history_newest_first(clean_db):
+    from shared.db.reconciliation_runs import RunCounters, create_run, finish_run
+    from shared.statuses import RunStatus
+
+    first = create_run(clean_db, "cli", 7)
+    assert first is not None
+    finish_run(
+        clean_db, first, RunCounters(drift_detected=3, corrected=3), RunStatus.FINISHED, None
+    )
+    second = create_run(clean_db, "manual", 2)
+    listed = json.loads(billing("reconcile", "runs", "--json").out)
+    assert [run["run_id"] for run in listed["runs"]] == [second, first]
+    assert listed["runs"][1]["drift_detected"] == 3 and listed["runs"][1]["status"] == "finished"
+    table = billing("reconcile", "runs", "--limit", "1")
+    assert table.code == 0 and second in table.out and first not in table.out
+    assert table.out.splitlines()[0].split()[:3] == ["RUN_ID", "STATUS", "TRIGGER"]
