@@ -86,7 +86,8 @@ class ImportProgress:
 
 def import_account(args: argparse.Namespace) -> int:
     settings = parts().settings
-    configure_logging(settings.log_format)  # log lines to stderr: stdout is progress and summary
+    # log lines to stderr: stdout is progress and summary
+    configure_logging(settings.log_format, settings.log_level)
     client = parts().stripe_client
     if client is None:
         print(f"billing import: refused: {NO_STRIPE_KEY}", file=sys.stderr)

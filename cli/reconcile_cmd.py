@@ -71,7 +71,8 @@ def reconcile(args: argparse.Namespace) -> int:
     if args.action == "runs":
         return reconcile_runs(args)
     settings = parts().settings
-    configure_logging(settings.log_format)  # log lines to stderr: stdout is progress and summary
+    # log lines to stderr: stdout is progress and summary
+    configure_logging(settings.log_format, settings.log_level)
     days_back = settings.reconciliation_days_back if args.days_back is None else args.days_back
     if not 1 <= days_back <= MAX_DAYS_BACK:
         raise SettingsError(f"--days-back must be between 1 and {MAX_DAYS_BACK}, got {days_back}")

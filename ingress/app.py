@@ -165,5 +165,5 @@ def create_app(settings: Settings) -> WebhookFastPath:
 def create_app_from_env() -> WebhookFastPath:
     """uvicorn factory (`billing serve`): reads the environment once."""
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     return create_app(settings)

@@ -7,10 +7,16 @@ import sys
 
 import structlog
 
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+          "error": logging.ERROR}  # fmt: skip
 
-def configure_logging(log_format: str, level: int = logging.INFO) -> None:
+
+def configure_logging(log_format: str, log_level: str = "info") -> None:
+    """LOG_FORMAT and LOG_LEVEL for structlog and for the libraries' stdlib logging alike; every
+    exception, a library's included, is rendered with its stack (never a `<traceback object>`)."""
+    level = LEVELS[log_level]
     renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())  # no escape codes in pipes
+        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())  # no escape codes in pipes
         if log_format == "console"
         else structlog.processors.JSONRenderer()
     )
@@ -31,6 +37,7 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *([] if log_format == "console" else [structlog.processors.format_exc_info]),
                 renderer,
             ],
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],

@@ -42,6 +42,7 @@ class Settings:
     webhook_retry_delays_s: tuple[int, ...]
     webhook_timeout_s: float
     resync_wait_s: int
+    log_level: str = "info"
 
     @property
     def sync_database_url(self) -> str:
@@ -77,6 +78,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "RECONCILIATION_DAYS_BACK", 7, low=1, high=MAX_DAYS_BACK
         ),
         log_format=_choice(env, "LOG_FORMAT", "json", ("json", "console")),
+        log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
         event_max_retries=_int(env, "EVENT_MAX_RETRIES", 8, low=0),
         event_min_backoff_ms=_int(env, "EVENT_MIN_BACKOFF_MS", 2_000, low=1),
         event_max_backoff_ms=_int(env, "EVENT_MAX_BACKOFF_MS", 300_000, low=1),

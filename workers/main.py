@@ -24,7 +24,7 @@ from workers.reconciliation.run_actor import run_or_refuse
 from workers.relay import relay_stranded_events
 
 settings = load_settings()
-configure_logging(settings.log_format)
+configure_logging(settings.log_format, settings.log_level)
 parts = build_worker_parts(settings)
 broker = parts.broker
 

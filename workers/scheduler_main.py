@@ -49,6 +49,6 @@ def build_scheduler(settings: Settings) -> Scheduler:
 
 def run_scheduler() -> int:
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     build_scheduler(settings).run_forever()
     return 0

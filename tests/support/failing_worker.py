@@ -29,7 +29,7 @@ def always_fails(tx: Connection, payload: dict[str, Any]) -> set[Owner]:
 
 
 settings = load_settings()
-configure_logging(settings.log_format)
+configure_logging(settings.log_format, settings.log_level)
 parts = build_worker_parts(settings, pool_size=2)
 broker = parts.broker
 inbox = Inbox(uow=parts.uow, handlers={ALWAYS_FAILS: always_fails})

@@ -109,7 +109,8 @@ def test_reconcile_runs_lists_the_history_newest_first(clean_db):
     finish_run(
         clean_db, first, RunCounters(drift_detected=3, corrected=3), RunStatus.FINISHED, None
     )
-    second = create_run(clean_db, "manual", 2)
+    second = create_run(clean_db, "admin", 2)
+    assert second is not None
     listed = json.loads(billing("reconcile", "runs", "--json").out)
     assert [run["run_id"] for run in listed["runs"]] == [second, first]
     assert listed["runs"][1]["drift_detected"] == 3 and listed["runs"][1]["status"] == "finished"
