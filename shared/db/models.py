@@ -190,13 +190,34 @@ class Subscription(Base):
             "named_user_id",
             postgresql_where=text("named_user_id IS NOT NULL"),
         ),
+        # The currencies of the subscriptions that pay only after a movements window
+        Index(
+            "ix_subscriptions_first_paying",
+            "owner_project_id",
+            "first_paying_currency",
+            "first_paying_created",
+            postgresql_where=text("first_paying_created IS NOT NULL"),
+        ),
     )
+
+
+# What the movements read of a history row besides its span (index-only scans)
+MOVEMENTS_READ = (
+    "subscription_id",
+    "paying",
+    "mrr",
+    "currency",
+    "first_paying_created",
+    "first_paying_currency",
+)
 
 
 class SubscriptionHistory(Base):
     """Every applied snapshot's effective state, by `created`, append-only: the state of a
     subscription at any moment without Stripe. `valid_to` is the next snapshot's `created`
-    (NULL for the newest), kept right whatever order the snapshots came in."""
+    (NULL for the newest), kept right whatever order the snapshots came in. Each row also
+    carries its subscription's owner project and first paying snapshot, copied by triggers
+    (migration 0011), so that the movements read the history alone."""
 
     __tablename__ = "subscription_history"
     subscription_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -209,6 +230,31 @@ class SubscriptionHistory(Base):
     currency: Mapped[str | None] = mapped_column(Text)
     not_counted: Mapped[bool] = mapped_column(Boolean, nullable=False)
     valid_to: Mapped[int | None] = mapped_column(BigInteger)
+    # The subscription's, copied (migration 0011)
+    owner_project_id: Mapped[str | None] = mapped_column(Text)
+    first_paying_created: Mapped[int | None] = mapped_column(BigInteger)
+    first_paying_mrr: Mapped[Decimal | None] = mapped_column(Numeric)
+    first_paying_currency: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # Covering the movements' reads (index-only scans) of the subscriptions that ever paid,
+        # see shared/metrics/queries.py
+        Index(
+            "ix_subscription_history_by_created",
+            "owner_project_id",
+            "created",
+            postgresql_include=["valid_to", *MOVEMENTS_READ, "first_paying_mrr"],
+            postgresql_where=text("first_paying_created IS NOT NULL"),
+        ),
+        Index(
+            "ix_subscription_history_by_valid_to",
+            "owner_project_id",
+            "valid_to",
+            "created",
+            postgresql_include=list(MOVEMENTS_READ),
+            postgresql_where=text("first_paying_created IS NOT NULL"),
+        ),
+    )
 
 
 class SubscriptionInvoice(Base):

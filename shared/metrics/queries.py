@@ -46,42 +46,107 @@ MRR = Statement(
           AND NOT o.deleted AND o.status IN {PAYING_SQL}
         GROUP BY o.currency ORDER BY o.currency"""
 )
-# Each subscription of the project that ever paid: its state at the window's start and end (the
-# history row whose `valid_to` span holds the moment) and its first paying snapshot (kept on the
-# subscription), in one currency (the one it has last). Rows grouped by ROLLUP: the total row
-# (currency NULL, `total`) holds the counts, each currency's row its MRR movements. :start and
-# :end are unix seconds, the window [start, end).
+# Each subscription of the project that ever paid: its state at the window's start and at its
+# end (the history row whose span, `created` to `valid_to`, holds the moment), its first paying
+# snapshot, in one currency (the one it has at the end, else at the start, else its first
+# paying one). :start and :end are unix seconds, the window [start, end). The history rows carry
+# their subscription's owner and first paying snapshot (migration 0011), so each part reads one
+# index range of the project's rows and only the subscriptions with a snapshot in the window
+# are joined:
+# - `moved`: a subscription with a snapshot in the window; its state at the end is its last one
+#   there, at the start the one whose span the window cuts (ending inside it);
+# - `held`: a subscription without, one row spanning the whole window: the same state at both
+#   ends, so it counts only as paying at both or not, in aggregate;
+# - `later`: one with no snapshot before the window's end, paying first after it (a snapshot is
+#   kept at every first paying `created`, shared/state/subscription_history.py): nothing but its
+#   currency, whose row (of zeros) the answer has always shown. Looked for only for a currency
+#   of first payments that the other parts lack, one index probe each.
+# Rows grouped by ROLLUP: the total row (currency NULL, `total`) holds the counts, each
+# currency's row its MRR movements (each part's sums, rounded once in the end).
 MOVEMENTS = Statement(
-    f"""
-    WITH firsts AS (
-        SELECT o.id, o.first_paying_created AS first_paid, o.first_paying_mrr AS first_mrr,
-               o.first_paying_currency AS first_currency
-        FROM subscriptions o {OWNED} AND o.first_paying_created IS NOT NULL),
-    at_start AS (
-        SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency FROM subscription_history h
-        WHERE h.created < :start AND (h.valid_to IS NULL OR h.valid_to >= :start)),
-    at_end AS (
-        SELECT h.subscription_id AS id, h.paying, h.mrr, h.currency FROM subscription_history h
-        WHERE h.created < :end AND (h.valid_to IS NULL OR h.valid_to >= :end)),
-    per_sub AS (
-        SELECT coalesce(e.currency, s.currency, f.first_currency) AS currency, f.first_mrr,
-               coalesce(s.paying, false) AS paying0, coalesce(e.paying, false) AS paying1,
-               coalesce(s.mrr, 0) AS mrr0, coalesce(e.mrr, 0) AS mrr1,
-               f.first_paid >= :start AND f.first_paid < :end AS is_new,
-               f.first_paid < :start AS paid_before
-        FROM firsts f LEFT JOIN at_start s ON s.id = f.id LEFT JOIN at_end e ON e.id = f.id)
+    """
+    WITH RECURSIVE moved AS (
+        SELECT coalesce(e.currency, s.currency, e.first_paying_currency) AS currency,
+               e.first_paying_mrr AS first_mrr,
+               coalesce(s.paying, false) AS paying0, e.paying AS paying1,
+               coalesce(s.mrr, 0) AS mrr0, e.mrr AS mrr1,
+               e.first_paying_created >= :start AND e.first_paying_created < :end AS is_new,
+               e.first_paying_created < :start AS paid_before
+        FROM subscription_history e
+        LEFT JOIN subscription_history s ON s.subscription_id = e.subscription_id
+            AND s.owner_project_id = :p AND s.first_paying_created IS NOT NULL
+            AND s.valid_to >= :start AND s.valid_to < :end AND s.created < :start
+        WHERE e.owner_project_id = :p AND e.first_paying_created IS NOT NULL
+          AND e.created >= :start AND e.created < :end
+          AND (e.valid_to IS NULL OR e.valid_to >= :end)),
+    held AS (
+        SELECT h.currency, h.first_paying_currency, h.paying FROM subscription_history h
+        WHERE h.owner_project_id = :p AND h.first_paying_created IS NOT NULL
+          AND h.valid_to IS NULL AND h.created < :start
+        UNION ALL
+        SELECT h.currency, h.first_paying_currency, h.paying FROM subscription_history h
+        WHERE h.owner_project_id = :p AND h.first_paying_created IS NOT NULL
+          AND h.valid_to >= :end AND h.created < :start),
+    parts AS (
+        SELECT currency,
+               count(*) FILTER (WHERE paying0) AS active_at_start,
+               count(*) FILTER (WHERE is_new) AS new,
+               count(*) FILTER (WHERE paying0 AND NOT paying1) AS churned,
+               count(*) FILTER (WHERE paid_before AND NOT paying0 AND paying1) AS reactivated,
+               count(*) FILTER (WHERE paying1) AS active_at_end,
+               sum(first_mrr) FILTER (WHERE is_new) AS new_mrr,
+               sum(mrr0) FILTER (WHERE paying0 AND NOT paying1) AS churned_mrr,
+               sum(greatest(mrr1 - mrr0, 0)) FILTER (WHERE paying0 AND paying1) AS expansion_mrr,
+               sum(greatest(mrr0 - mrr1, 0)) FILTER (WHERE paying0 AND paying1)
+                   AS contraction_mrr
+        FROM moved GROUP BY currency
+        UNION ALL
+        SELECT coalesce(currency, first_paying_currency), count(*) FILTER (WHERE paying), 0, 0,
+               0, count(*) FILTER (WHERE paying), NULL, NULL, NULL, NULL
+        FROM held GROUP BY 1),
+    firsts(currency) AS (
+        SELECT min(o.first_paying_currency) FROM subscriptions o
+        WHERE o.owner_project_id = :p AND o.first_paying_created IS NOT NULL
+        UNION ALL
+        SELECT (SELECT min(o.first_paying_currency) FROM subscriptions o
+                WHERE o.owner_project_id = :p AND o.first_paying_created IS NOT NULL
+                  AND o.first_paying_currency > f.currency)
+        FROM firsts f WHERE f.currency IS NOT NULL),
+    later(currency) AS (
+        SELECT f.currency FROM firsts f
+        WHERE f.currency IS NOT NULL
+          AND CASE WHEN EXISTS (SELECT FROM parts WHERE parts.currency = f.currency) THEN false
+              ELSE (SELECT true FROM subscriptions o
+                    WHERE o.owner_project_id = :p AND o.first_paying_currency = f.currency
+                      AND o.first_paying_created >= :end
+                      AND NOT EXISTS (SELECT FROM subscription_history h
+                                      WHERE h.owner_project_id = :p
+                                        AND h.first_paying_created IS NOT NULL
+                                        AND h.subscription_id = o.id AND h.created < :end)
+                    ORDER BY o.first_paying_created DESC LIMIT 1) IS NOT NULL END
+        UNION ALL
+        SELECT NULL
+        WHERE CASE WHEN EXISTS (SELECT FROM parts WHERE parts.currency IS NULL) THEN false
+              ELSE (SELECT true FROM subscriptions o
+                    WHERE o.owner_project_id = :p AND o.first_paying_currency IS NULL
+                      AND o.first_paying_created >= :end
+                      AND NOT EXISTS (SELECT FROM subscription_history h
+                                      WHERE h.owner_project_id = :p
+                                        AND h.first_paying_created IS NOT NULL
+                                        AND h.subscription_id = o.id AND h.created < :end)
+                    ORDER BY o.first_paying_created DESC LIMIT 1) IS NOT NULL END)
     SELECT currency, grouping(currency) = 1 AS total,
-           count(*) FILTER (WHERE paying0) AS active_at_start,
-           count(*) FILTER (WHERE is_new) AS new,
-           count(*) FILTER (WHERE paying0 AND NOT paying1) AS churned,
-           count(*) FILTER (WHERE paid_before AND NOT paying0 AND paying1) AS reactivated,
-           count(*) FILTER (WHERE paying1) AS active_at_end,
-           coalesce(round(sum(first_mrr) FILTER (WHERE is_new)), 0)::bigint AS new_mrr,
-           coalesce(round(sum(mrr0) FILTER (WHERE paying0 AND NOT paying1)), 0)::bigint
-               AS churned_mrr,
-           coalesce(round(sum(greatest(mrr1 - mrr0, 0)) FILTER (WHERE paying0 AND paying1)), 0)
-               ::bigint AS expansion_mrr,
-           coalesce(round(sum(greatest(mrr0 - mrr1, 0)) FILTER (WHERE paying0 AND paying1)), 0)
-               ::bigint AS contraction_mrr
-    FROM per_sub GROUP BY ROLLUP (currency)"""
+           coalesce(sum(active_at_start), 0)::bigint AS active_at_start,
+           coalesce(sum(new), 0)::bigint AS new,
+           coalesce(sum(churned), 0)::bigint AS churned,
+           coalesce(sum(reactivated), 0)::bigint AS reactivated,
+           coalesce(sum(active_at_end), 0)::bigint AS active_at_end,
+           coalesce(round(sum(new_mrr)), 0)::bigint AS new_mrr,
+           coalesce(round(sum(churned_mrr)), 0)::bigint AS churned_mrr,
+           coalesce(round(sum(expansion_mrr)), 0)::bigint AS expansion_mrr,
+           coalesce(round(sum(contraction_mrr)), 0)::bigint AS contraction_mrr
+    FROM (SELECT * FROM parts
+          UNION ALL
+          SELECT currency, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL FROM later) AS all_parts
+    GROUP BY ROLLUP (currency)"""
 )
