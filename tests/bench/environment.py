@@ -19,6 +19,7 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from shared.db.engine import SESSION_SETTINGS
 from tests.support.stores import SERVICE_VARIABLES
 
 DATABASE = os.environ.get(
@@ -58,8 +59,11 @@ def prepare_database() -> Engine:
         subprocess.run(
             [*BILLING, *step], env=service_env(), check=True, cwd=REPO, stdout=subprocess.DEVNULL
         )
-    return create_engine(
-        DATABASE.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool
+    options = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
+    return create_engine(  # the sessions the service opens (no JIT)
+        DATABASE.replace("postgresql://", "postgresql+psycopg://", 1),
+        poolclass=NullPool,
+        connect_args={"options": options},
     )
 
 
