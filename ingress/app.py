@@ -56,7 +56,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/openapi.json", openapi.openapi_document),
         Route("/api/v1/docs", api_docs.docs_page),
         Mount(api_docs.ASSETS_PATH, app=api_docs.assets(), name="docs-assets"),
-        Route("/api/v1/webhooks/stripe", webhook.receive_stripe_webhook, methods=["POST"]),
+        Route(webhook.WEBHOOK_PATH, webhook.receive_stripe_webhook, methods=["POST"]),
         Route(
             "/api/v1/entitlements/project/{project_id}/user/{user_id}",
             entitlements.get_user_entitlements,

@@ -12,11 +12,8 @@ from collections.abc import Callable
 
 import structlog
 
-from shared.queue import MAX_IDS_PER_MESSAGE
-
 log = structlog.get_logger("ingress.enqueuer")
 STOP = ""
-MAX_IDS = MAX_IDS_PER_MESSAGE
 
 
 class BackgroundEnqueuer:
@@ -40,7 +37,7 @@ class BackgroundEnqueuer:
         stopping = False
         while not stopping:
             ids = [self._ids.get()]
-            while len(ids) < MAX_IDS and not self._ids.empty():
+            while not self._ids.empty():  # enqueue_events splits them into messages
                 ids.append(self._ids.get_nowait())
             stopping = STOP in ids
             ids = [event_id for event_id in ids if event_id != STOP]

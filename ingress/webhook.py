@@ -17,6 +17,7 @@ from ingress.signature import verify_stripe_signature
 from shared.db.webhook_events import EventRow
 
 log = structlog.get_logger("ingress.webhook")
+WEBHOOK_PATH = "/api/v1/webhooks/stripe"
 
 
 async def receive_stripe_webhook(request: Request) -> Response:

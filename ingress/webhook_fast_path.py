@@ -4,8 +4,8 @@ request's time. Everything else (any other path or method, the lifespan) goes to
 
 The route itself (ingress/webhook.py) is the same one, and so are its answers: the errors that
 the app's handlers would turn into JSON (503 for a store that cannot answer, 500 otherwise) are
-turned into the same JSON here, and a request that is not answered 200 gets its `request` log
-line as anywhere else (an accepted one has its `webhook.received` line).
+turned into the same JSON here. An accepted webhook is logged once, by its `webhook.received`
+line; any other answer gets the `request` line every route gets.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
-from ingress.request_log import WEBHOOK_PATH, log_request
-from ingress.webhook import receive_stripe_webhook
+from ingress.request_log import log_request
+from ingress.webhook import WEBHOOK_PATH, receive_stripe_webhook
 
 
 class WebhookFastPath:
     def __init__(self, app: Starlette) -> None:
         self.app = app
-        self.state = app.state  # what callers reach through the app (`app.state.ctx`)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _is_webhook(scope):

@@ -35,7 +35,7 @@ def behind(current: str | None) -> str | None:
     if current == newest:
         return None
     if current is None:
-        return f"no schema, newest {newest}: run billing migrate"
+        return f"absent, newest {newest}: run billing migrate"
     return f"at {current}, newest {newest}: run billing migrate"
 
 

@@ -14,15 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench.environment import REPO
+from tests.support.processes import parent_pids
 
 UVICORN_READY = "Application startup complete."
 DRAMATIQ_READY = "Worker process is ready for action."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -92,14 +87,7 @@ def process_tree(root: int) -> list[tuple[int, str]]:
     of a pool (a uvicorn worker, a Dramatiq worker process: forked or spawned by its main),
     `enrichment` for the Stripe look-up pool, else `main` (a supervisor, a pool's main) or
     `resource_tracker`."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    parents = parent_pids()
     tree, frontier = [(root, "main")], [root]
     while frontier:
         parent = frontier.pop(0)

@@ -24,10 +24,11 @@ from shared import tenants
 from tests.bench.apply_events import store_backlog, worker_run
 from tests.bench.environment import BILLING, PROJECT, prepare_database, service_env
 from tests.bench.http_load import LoadResult, run_load
-from tests.bench.processes import UVICORN_READY, free_port, start
+from tests.bench.processes import UVICORN_READY, start
 from tests.bench.results import Section, Target, number
 from tests.bench.seed import MOVEMENTS_WINDOW
 from tests.faults.world import build_world
+from tests.support.processes import free_port
 
 ENTITLEMENTS_P99_MS = 5.0
 METRICS_MS = 20.0

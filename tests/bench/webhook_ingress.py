@@ -24,9 +24,10 @@ from sqlalchemy import Engine, text
 from tests.bench.environment import BILLING, WEBHOOK_SECRET, flush_redis, prepare_database
 from tests.bench.environment import service_env as env
 from tests.bench.http_load import LoadResult, run_load
-from tests.bench.processes import UVICORN_READY, free_port, pool_rss_mb, start
+from tests.bench.processes import UVICORN_READY, pool_rss_mb, start
 from tests.bench.results import Scale, ScalePoint, Section, Series, Target, number, ratio
 from tests.stripe_events import event, payment_intent, to_body
+from tests.support.processes import free_port
 
 UVICORN = [sys.executable, "-m", "uvicorn", "--log-level", "info", "--no-access-log"]
 HEADROOM = 2.0  # the trivial server must answer at least this many times the fastest server

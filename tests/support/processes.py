@@ -28,6 +28,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def parent_pids() -> dict[int, int]:
+    """pid → parent pid of every live process, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
 @dataclass
 class ServiceProcess:
     name: str

@@ -58,5 +58,5 @@ def test_serve_refuses_a_database_never_migrated(scratch_database_url):
     result = billing("serve", "--port", "0", DATABASE_URL=_plain(scratch_database_url))
     assert result.code != 0
     assert result.err.strip() == (
-        f"billing: database schema no schema, newest {newest_revision()}: run billing migrate"
+        f"billing: database schema absent, newest {newest_revision()}: run billing migrate"
     )

@@ -12,22 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import REPO_ROOT, free_port
+from tests.support.processes import REPO_ROOT, free_port, parent_pids
 from tests.support.stores import process_env
 
 pytestmark = pytest.mark.e2e
 
 
 def _children(pid: int) -> set[int]:
-    """Every live descendant of `pid`, read from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    """Every live descendant of `pid`."""
+    parents = parent_pids()
     found: set[int] = set()
     frontier = {pid}
     while frontier:
