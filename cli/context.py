@@ -13,3 +13,10 @@ from workers.bootstrap import WorkerParts, build_worker_parts
 def parts() -> WorkerParts:
     """A one-shot command needs one connection; nothing connects until a store is used."""
     return build_worker_parts(load_settings(), pool_size=1)
+
+
+def close_parts() -> None:
+    """After a command: the next one (in the same process, as in tests) reads the settings anew."""
+    if parts.cache_info().currsize:
+        parts().engine.dispose()
+    parts.cache_clear()

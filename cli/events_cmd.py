@@ -2,86 +2,90 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated
+
+import typer
 
 from cli.context import parts
+from cli.failures import redact
+from cli.options import AsJson, sub_app
+from cli.output import print_json, print_table
 from shared.db.webhook_events import event_json
 from shared.operations import events
 from shared.statuses import EventStatus
 from shared.tenants import TenantError
 
+EventId = Annotated[str, typer.Argument(help="The Stripe event's id, evt_….", show_default=False)]
 
-def register(commands: Any) -> None:
-    group = commands.add_parser("events", help="list, retry and prune stored webhook events")
-    sub = group.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("list", help="newest first")
-    p.add_argument("--status", choices=[s.value for s in EventStatus], help="only this status")
-    p.add_argument("--type", dest="event_type", help="only this event type, e.g. charge.refunded")
-    p.add_argument(
-        "--since", type=_moment, help="only events received since D (YYYY-MM-DD or ISO 8601, UTC)"
+
+def register(app: typer.Typer) -> None:
+    group = sub_app("events", "List, show, retry and prune stored webhook events.")
+    group.command("list", help="List stored events, newest first.")(events_list)
+    group.command("show", help="Show one event: its payload, attempts and full error.")(
+        events_show
     )
-    p.add_argument("--limit", type=_positive, default=50, help="at most N events (default 50)")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    p.set_defaults(run=events_list)
-    p = sub.add_parser("show", help="one event: its payload, attempts and full error")
-    p.add_argument("event_id", help="Stripe event id, evt_…")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    p.set_defaults(run=events_show)
-    p = sub.add_parser("retry", help="re-enqueue a failed event, or every failed event")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--id", dest="event_id", help="one event id, evt_…")
-    which.add_argument("--failed", action="store_true", help="every event in status failed")
-    p.set_defaults(run=events_retry)
-    p = sub.add_parser("prune", help="delete processed/skipped events (never failed ones)")
-    p.add_argument("--older-than-days", type=_positive, required=True, help="age in days")
-    p.set_defaults(run=events_prune)
-
-
-def _positive(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {raw!r}")
-    return int(raw)
+    group.command("retry", help="Queue a failed event again, or every failed event.")(
+        events_retry
+    )
+    group.command(
+        "prune", help="Delete processed and skipped events older than N days (never failed ones)."
+    )(events_prune)
+    app.add_typer(group)
 
 
 def _moment(raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise argparse.ArgumentTypeError(
+        raise typer.BadParameter(
             f"expected a date (YYYY-MM-DD) or an ISO 8601 time, got {raw!r}"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def events_list(args: argparse.Namespace) -> int:
-    status = EventStatus(args.status) if args.status else None
-    rows = events.list_events(parts().engine, status, args.limit, args.event_type, args.since)
-    if args.json:
+def events_list(
+    status: Annotated[
+        EventStatus | None, typer.Option(help="Show only events in this status.")
+    ] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--type", help="Show only this event type, e.g. charge.refunded.")
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=_moment,
+            metavar="DATE",
+            help="Show only events received since DATE (YYYY-MM-DD or ISO 8601, UTC).",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most N events.")] = 50,
+    as_json: AsJson = False,
+) -> int:
+    rows = events.list_events(parts().engine, status, limit, event_type, since)
+    if as_json:
         listed = [event_json(row) for row in rows]
-        print(json.dumps({"events": listed, "count": len(listed)}, indent=2))
+        print_json({"events": listed, "count": len(listed)})
         return 0
-    id_width = max([len("ID"), *(len(row.id) for row in rows)])
-    type_width = max([len("TYPE"), *(len(row.type) for row in rows)])
-    print(f"{'ID':<{id_width}}  {'TYPE':<{type_width}}  {'STATUS':<10} {'TRIES':>5}  "
-          "RECEIVED             ERROR (events show ID: all of it)")  # fmt: skip
-    for row in rows:
-        error = (row.error_message or "").splitlines()[0][:60] if row.error_message else ""
-        print(
-            f"{row.id:<{id_width}}  {row.type:<{type_width}}  {row.status:<10} "
-            f"{row.attempts:>5}  {row.received_at:%Y-%m-%d %H:%M:%S}  {error}"
-        )
+    print_table(
+        ["ID", "TYPE", "STATUS", "TRIES", "RECEIVED", "ERROR (events show ID: all of it)"],
+        [
+            [row.id, row.type, row.status, row.attempts, f"{row.received_at:%Y-%m-%d %H:%M:%S}",
+             (row.error_message or "").splitlines()[0][:60] if row.error_message else ""]
+            for row in rows
+        ],
+        right=["TRIES"],
+    )  # fmt: skip
     return 0
 
 
-def events_show(args: argparse.Namespace) -> int:
+def events_show(event_id: EventId, as_json: AsJson = False) -> int:
     try:
-        row = events.get_event_with_payload(parts().engine, args.event_id)
+        row = events.get_event_with_payload(parts().engine, event_id)
     except events.EventNotFound:
-        raise TenantError(f"no event {args.event_id!r}") from None
+        raise TenantError(f"no event {event_id!r}") from None
     shown = {
         **event_json(row),
         "api_version": row.api_version,
@@ -89,8 +93,8 @@ def events_show(args: argparse.Namespace) -> int:
         "livemode": row.livemode,
         "payload": row.payload,
     }
-    if args.json:
-        print(json.dumps(shown, indent=2))
+    if as_json:
+        print_json(shown)
         return 0
     for key in ("id", "type", "status", "attempts", "received_at", "processed_at",
                 "api_version", "created", "livemode"):  # fmt: skip
@@ -101,30 +105,42 @@ def events_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def events_retry(args: argparse.Namespace) -> int:
+def events_retry(
+    event_id: Annotated[
+        str | None, typer.Option("--id", help="Retry this one event, evt_….", show_default=False)
+    ] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Retry every failed event.")] = False,
+) -> int:
+    if (event_id is None) == (not failed):
+        raise typer.BadParameter("give either --id evt_… or --failed", param_hint="--id/--failed")
     try:
-        if args.failed:
+        if failed:
             requeued = events.retry_all_failed(parts().engine, parts().enqueue_event)
         else:
-            requeued = events.retry_event(parts().engine, parts().enqueue_event, args.event_id)
+            assert event_id is not None
+            requeued = events.retry_event(parts().engine, parts().enqueue_event, event_id)
     except events.EventNotFound:
-        raise TenantError(f"no event {args.event_id!r}") from None
+        raise TenantError(f"no event {event_id!r}") from None
     except events.EventNotRetryable as exc:
         raise TenantError(str(exc)) from None
     count = len(requeued.event_ids)
     if requeued.queue_error is not None:
-        print(
-            f"marked {count} event(s) for retry, but the queue is unavailable "
+        line = (
+            f"billing: marked {count} event(s) for retry, but the queue is unavailable "
             f"({requeued.queue_error}); the scheduler's relay will enqueue them within minutes "
-            "of Redis coming back",
-            file=sys.stderr,
+            "of Redis coming back"
         )
+        print(redact(" ".join(line.split())), file=sys.stderr)
         return 1
     print(f"requeued {count} event(s)")
     return 0
 
 
-def events_prune(args: argparse.Namespace) -> int:
-    deleted = events.prune_events(parts().engine, args.older_than_days)
-    print(f"deleted {deleted} processed or skipped event(s) older than {args.older_than_days} days")
+def events_prune(
+    older_than_days: Annotated[
+        int, typer.Option(min=1, help="Delete only events older than N days.", show_default=False)
+    ],
+) -> int:
+    deleted = events.prune_events(parts().engine, older_than_days)
+    print(f"deleted {deleted} processed or skipped event(s) older than {older_than_days} days")
     return 0

@@ -1,15 +1,17 @@
-"""`billing`: the one entry point for operators. Each subcommand has its own --help."""
+"""`billing`: the one entry point for operators. Each command has its own --help."""
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-import psycopg
-import redis.exceptions
-import sqlalchemy.exc
 import stripe
+import typer
+from typer import _click as click  # typer ships its own click
+from typer._click import exceptions as click_errors
+from typer.core import TyperGroup
 
 from cli import (
     adoption_cmd,
@@ -21,59 +23,126 @@ from cli import (
     reconcile_cmd,
     tenants_cmd,
 )
+from cli.context import close_parts
+from cli.failures import STORE_ERRORS, describe_store_error, redact
 from shared.refusals import Refused
 from shared.settings import SettingsError
 from shared.tenants import TenantError
 from workers.adoption.importer import ImportRefused
 
+OK, REFUSED, USAGE, INTERRUPTED, STDOUT_CLOSED = 0, 1, 2, 130, 141
+EXIT_CODES = (
+    "Exit status: 0 done; 1 refused (bad input, unknown id) or a store error (database or Redis "
+    "unreachable, wrong role, schema behind); 2 usage or configuration error; 130 interrupted "
+    "(Ctrl-C); 141 stdout closed early (e.g. | head)."
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="billing",
-        description="Stripe billing service: webhook ingress, workers, scheduler and operator "
-        "tools. "
-        "Configuration comes from the environment (DATABASE_URL, REDIS_URL, "
-        "STRIPE_WEBHOOK_SECRET, ...; see README).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    processes_cmd.register(commands)
-    tenants_cmd.register(commands)
-    products_cmd.register(commands)
-    events_cmd.register(commands)
-    reconcile_cmd.register(commands)
-    adoption_cmd.register(commands)
-    endpoints_cmd.register(commands)
-    metrics_cmd.register(commands)
-    return parser
+
+class StdoutClosed(Exception):
+    """The reader of stdout went away (`billing events list | head -1`)."""
+
+
+class BillingGroup(TyperGroup):
+    """Lets a broken pipe reach main() as itself: click would turn it into exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise StdoutClosed from exc
+
+
+app = typer.Typer(
+    name="billing",
+    cls=BillingGroup,
+    help="Stripe billing service: webhook ingress, workers, scheduler and operator tools. "
+    "Configuration comes from the environment (DATABASE_URL, REDIS_URL, STRIPE_WEBHOOK_SECRET, "
+    "STRIPE_SECRET_KEY, …; see README).",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+for command_group in (
+    processes_cmd,
+    tenants_cmd,
+    products_cmd,
+    events_cmd,
+    reconcile_cmd,
+    adoption_cmd,
+    endpoints_cmd,
+    metrics_cmd,
+):
+    command_group.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; every failure a user can cause ends here as one line and an exit code."""
     try:
-        return int(args.run(args) or 0)
-    except SettingsError as exc:
-        print(f"billing: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except (TenantError, Refused, ImportRefused) as exc:
-        print(f"billing: {exc}", file=sys.stderr)
-        return 1
-    except stripe.StripeError as exc:
-        print(f"billing: Stripe API: {exc.user_message or exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except (
-        OSError,
-        sqlalchemy.exc.OperationalError,
-        psycopg.OperationalError,
-        redis.exceptions.ConnectionError,
-    ) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(
-            f"billing: cannot reach a store (check DATABASE_URL / REDIS_URL): {first_line}",
-            file=sys.stderr,
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except (StdoutClosed, BrokenPipeError):
+        _silence_stdout()
+        return STDOUT_CLOSED
+    finally:
+        close_parts()
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(
+            args=list(sys.argv[1:] if argv is None else argv),
+            prog_name="billing",
+            standalone_mode=False,
         )
-        return 1
+        return int(result or 0)
+    except click_errors.NoArgsIsHelpError:  # typer has shown the group's help
+        return USAGE
+    except click_errors.ClickException as exc:
+        return _fail(_usage_line(exc), exc.exit_code)
+    except typer.Abort:
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except SettingsError as exc:
+        return _fail(f"configuration error: {exc}", USAGE)
+    except (TenantError, Refused, ImportRefused) as exc:
+        return _fail(str(exc), REFUSED)
+    except stripe.StripeError as exc:
+        return _fail(f"Stripe API: {exc.user_message or exc}", REFUSED)
+    except STORE_ERRORS as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        return _fail(describe_store_error(exc), REFUSED)
+
+
+def _usage_line(exc: click_errors.ClickException) -> str:
+    context = getattr(exc, "ctx", None)
+    where = context.command_path if context is not None else "billing"
+    hint = f" (see {where} --help)" if isinstance(exc, click_errors.UsageError) else ""
+    message = " ".join(exc.format_message().split())
+    return f"{where.removeprefix('billing').strip() or 'usage'}: {message}{hint}"
+
+
+def _fail(line: str, code: int) -> int:
+    first = line.strip().splitlines()[0] if line.strip() else "failed"
+    print(f"billing: {redact(first)}", file=sys.stderr)
+    return code
+
+
+def _silence_stdout() -> None:
+    """Python flushes stdout once more at exit: point it at /dev/null so that stays silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file descriptor (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
 
 from cli.context import parts
+from cli.options import AsJson, Project
+from cli.output import print_json, render_table
 from shared.metrics.report import Window
 from shared.operations.metrics import project_metrics
 from shared.tenants import validate_project_id
@@ -15,40 +17,52 @@ from shared.tenants import validate_project_id
 DEFAULT_DAYS = 30
 
 
-def register(commands: Any) -> None:
-    p = commands.add_parser(
+def register(app: typer.Typer) -> None:
+    app.command(
         "metrics",
-        help="a project's MRR, ARR, movements and revenue (README: Subscription metrics)",
-        description="MRR and ARR of the paying subscriptions now; new, churned and reactivated "
-        "subscriptions and MRR movements over UTC days FROM..TO (inclusive; default the last "
+        help="Show a project's MRR, ARR, movements and revenue (README: Subscription metrics). "
+        "MRR and ARR of the paying subscriptions now; new, churned and reactivated subscriptions "
+        "and MRR movements over UTC days FROM..TO (inclusive; default the last "
         f"{DEFAULT_DAYS} days); revenue of purchases and of subscription invoices. Amounts in "
         "minor units (cents).",
-    )
-    p.add_argument("--project", required=True, help="project id")
-    p.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day (UTC)")
-    p.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last day (UTC), inclusive")
-    p.add_argument("--json", action="store_true", help="print JSON, as the API answers")
-    p.set_defaults(run=metrics)
+    )(metrics)
 
 
-def metrics(args: argparse.Namespace) -> int:
-    validate_project_id(args.project)
+def metrics(
+    project: Project,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="The first day (UTC).", show_default=False),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option(
+            "--to", metavar="YYYY-MM-DD", help="The last day (UTC), inclusive.", show_default=False
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> int:
+    validate_project_id(project)
     today = datetime.now(UTC).date()
-    first = (
-        args.first
-        or (
-            (datetime.fromisoformat(args.last).date() if args.last else today)
-            - timedelta(DEFAULT_DAYS - 1)
-        ).isoformat()
+    window = Window.parse(
+        first or (_day(last) if last else today - timedelta(DEFAULT_DAYS - 1)).isoformat(),
+        last or today.isoformat(),
     )
-    window = Window.parse(first, args.last or today.isoformat())
     with parts().engine.connect() as conn:
-        report = project_metrics(conn, args.project, window)
-    if args.json:
-        print(json.dumps(report, indent=2, sort_keys=True))
+        report = project_metrics(conn, project, window)
+    if as_json:
+        print_json(report, sort_keys=True)
         return 0
     print(_tables(report))
     return 0
+
+
+def _day(raw: str) -> date:
+    """--to's day, for the default --from (Window.parse refuses a bad one with its reason)."""
+    try:
+        return datetime.fromisoformat(raw).date() - timedelta(DEFAULT_DAYS - 1)
+    except ValueError:
+        return datetime.now(UTC).date()
 
 
 def _tables(report: dict[str, Any]) -> str:
@@ -89,6 +103,5 @@ def _tables(report: dict[str, Any]) -> str:
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     if not rows:
         return ["  (none)"]
-    cells = [header, *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return ["  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    rendered = render_table(header, rows, right=header)
+    return ["  " + line for line in rendered.splitlines()]

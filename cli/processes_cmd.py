@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated
+
+import typer
 
 from cli.supervisor import supervise
 from shared.refusals import Refused
@@ -16,48 +17,26 @@ from shared.settings import Settings, SettingsError, load_settings
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "alembic.ini"
 
 
-def register(commands: Any) -> None:
-    p = commands.add_parser("createdb", help="create the database of DATABASE_URL if missing")
-    p.set_defaults(run=createdb)
-    p = commands.add_parser(
+def register(app: typer.Typer) -> None:
+    app.command("createdb", help="Create the database of DATABASE_URL if it is missing.")(createdb)
+    app.command(
         "migrate",
-        help="create the database if missing, upgrade its schema to the newest migration",
-    )
-    p.add_argument("--revision", default="head", help="target revision (default: head)")
-    p.set_defaults(run=migrate)
-    p = commands.add_parser("serve", help="run the web process (webhooks, health, APIs)")
-    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
-    p.set_defaults(run=serve)
-    p = commands.add_parser(
+        help="Create the database if it is missing and upgrade its schema to the newest migration.",
+    )(migrate)
+    app.command("serve", help="Run the web process (webhooks, health, APIs).")(serve)
+    app.command(
         "worker",
-        help="run Dramatiq workers (events, maintenance, outgoing webhooks, Stripe look-ups)",
-        description="Dramatiq workers. Stripe API look-ups (enrichment) run in a process of "
-        "their own with --enrichment-threads threads, so a slow or unreachable Stripe API never "
-        "takes the threads that apply events; 0 runs them in the same pool.",
+        help="Run the Dramatiq workers (events, maintenance, outgoing webhooks, Stripe "
+        "look-ups). Stripe API look-ups (enrichment) run in a process of their own with "
+        "--enrichment-threads threads, so a slow or unreachable Stripe API never takes the "
+        "threads that apply events; 0 runs them in the same pool.",
+    )(worker)
+    app.command("scheduler", help="Run the clock: the relay and the daily reconciliation.")(
+        scheduler
     )
-    p.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=16,
-        help="threads per process (default 16; the events of threads waiting while a batch is "
-        "applied form the next batch)",
-    )
-    p.add_argument(
-        "--enrichment-threads",
-        type=int,
-        default=2,
-        help="threads of the Stripe look-up process (default 2; 0: none, look-ups share the "
-        "threads above)",
-    )
-    p.set_defaults(run=worker)
-    p = commands.add_parser("scheduler", help="run the clock: relay and daily reconciliation")
-    p.set_defaults(run=scheduler)
 
 
-def createdb(args: argparse.Namespace) -> int:
+def createdb() -> int:
     _create_database_if_missing(required=True)
     return 0
 
@@ -87,7 +66,9 @@ def _create_database_if_missing(required: bool = False) -> None:
             raise
 
 
-def migrate(args: argparse.Namespace) -> int:
+def migrate(
+    revision: Annotated[str, typer.Option(help="Upgrade to this revision.")] = "head",
+) -> int:
     from alembic import command
     from alembic.config import Config
 
@@ -95,8 +76,8 @@ def migrate(args: argparse.Namespace) -> int:
     _create_database_if_missing()
     config = Config(str(MIGRATIONS))
     config.attributes["database_url"] = settings.sync_database_url
-    command.upgrade(config, args.revision)
-    print(f"database migrated to {args.revision}")
+    command.upgrade(config, revision)
+    print(f"database migrated to {revision}")
     return 0
 
 
@@ -117,7 +98,11 @@ def _require_newest_schema(settings: Settings) -> None:
         raise SchemaBehind(f"database schema {reason}")
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(
+    host: Annotated[str, typer.Option(help="Bind to this address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Listen on this port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Run N uvicorn worker processes.")] = 1,
+) -> int:
     import uvicorn
 
     from ingress.app import require_webhook_secrets
@@ -128,34 +113,52 @@ def serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "ingress.app:create_app_from_env",
         factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
+        host=host,
+        port=port,
+        workers=workers,
         log_config=None,
         access_log=False,
     )
     return 0
 
 
-def worker(args: argparse.Namespace) -> int:
+def worker(
+    processes: Annotated[int, typer.Option(min=1, help="Run N worker processes.")] = 2,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run N threads a process (the events of threads waiting while a batch is "
+            "applied form the next batch).",
+        ),
+    ] = 16,
+    enrichment_threads: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Run N threads in the Stripe look-up process (0: no such process, look-ups "
+            "share the threads above).",
+        ),
+    ] = 2,
+) -> int:
     from shared.queue import ENRICHMENT_QUEUE, EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
 
     # a bad variable or an old schema stops here, in one line, before any process forks
     _require_newest_schema(load_settings())
     dramatiq = [sys.executable, "-m", "dramatiq", "workers.main", "--skip-logging"]
-    pool = [*dramatiq, "--processes", str(args.processes), "--threads", str(args.threads)]
-    if args.enrichment_threads <= 0:
+    pool = [*dramatiq, "--processes", str(processes), "--threads", str(threads)]
+    if enrichment_threads <= 0:
         os.execv(sys.executable, pool)
     return supervise(
         [
             [*pool, "--queues", EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE],
-            [*dramatiq, "--processes", "1", "--threads", str(args.enrichment_threads),
+            [*dramatiq, "--processes", "1", "--threads", str(enrichment_threads),
              "--queues", ENRICHMENT_QUEUE],
         ]
     )  # fmt: skip
 
 
-def scheduler(args: argparse.Namespace) -> int:
+def scheduler() -> int:
     from workers.scheduler_main import run_scheduler
 
     return run_scheduler()

@@ -1,13 +1,17 @@
-"""`billing reconcile`: a reconciliation run in the foreground, with progress and a summary."""
+"""`billing reconcile`: a reconciliation run in the foreground, with progress and a summary;
+`billing reconcile runs`: the history of runs."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from typing import Any, TextIO
+from typing import Annotated, Any
+
+import typer
 
 from cli.context import parts
+from cli.options import AsJson, Limit
+from cli.output import print_json, print_table
+from cli.progress import ProgressView
 from shared.db.reconciliation_runs import (
     SUMMARY_COUNTERS,
     create_run,
@@ -16,85 +20,73 @@ from shared.db.reconciliation_runs import (
     run_json,
     summary_json,
 )
-from shared.log_setup import configure_logging
 from shared.settings import MAX_DAYS_BACK, SettingsError
 from shared.stripe_api import NO_STRIPE_KEY
 from workers.reconciliation.runner import Reconciler
 
+RUN_COLUMNS = ("run_id", "status", "trigger", "started_at", "drift_detected", "corrected",
+               "events_replayed", "errors")  # fmt: skip
 
-def register(commands: Any) -> None:
-    p = commands.add_parser(
-        "reconcile",
-        help="compare with the Stripe API now and correct drift (needs STRIPE_SECRET_KEY)",
-        description="Lists events, subscriptions and PaymentIntents of the last N days from the "
-        "Stripe API, replays events never received, corrects every difference and prints the "
-        "summary. Exit status 0 when the run finished, 1 when it failed.",
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(
+        name="reconcile",
+        help="Compare with the Stripe API now and correct drift (needs STRIPE_SECRET_KEY). Lists "
+        "events, subscriptions and PaymentIntents of the last N days from the Stripe API, "
+        "replays events never received, corrects every difference and prints the summary. Exit "
+        "status 0 when the run finished, 1 when it failed.",
+        invoke_without_command=True,
+        add_completion=False,
     )
-    p.add_argument(
-        "--days-back",
-        type=int,
-        default=None,
-        help="look-back window in days (default: RECONCILIATION_DAYS_BACK, 7)",
+    group.callback()(reconcile)
+    group.command("runs", help="List the history of runs, newest first (no Stripe key needed).")(
+        reconcile_runs
     )
-    p.add_argument(
-        "action",
-        nargs="?",
-        choices=["runs"],
-        help="runs: the history of runs, newest first, instead of a new run",
-    )
-    p.add_argument("--limit", type=int, default=20, help="runs: at most N (default 20)")
-    p.add_argument("--json", action="store_true", help="runs: one JSON document on stdout")
-    p.set_defaults(run=reconcile)
+    app.add_typer(group)
 
 
-class ProgressReporter:
-    """A one-line bar on a terminal, plain lines otherwise (logs, CI)."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.tty = out.isatty()
-
-    def __call__(self, kind: str, count: int) -> None:
-        if self.tty:
-            bar = "#" * min(40, count // 100 + 1)
-            self.out.write(f"\r{kind:<22} {count:>7} {bar:<40}")
-            self.out.flush()
-        else:
-            self.out.write(f"{kind}: {count}\n")
-
-    def done(self) -> None:
-        if self.tty:
-            self.out.write("\n")
-
-
-def reconcile(args: argparse.Namespace) -> int:
-    if args.action == "runs":
-        return reconcile_runs(args)
+def reconcile(
+    ctx: typer.Context,
+    days_back: Annotated[
+        int | None,
+        typer.Option(
+            help="Look back N days (default: RECONCILIATION_DAYS_BACK, 7).", show_default=False
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> int:
+    if ctx.invoked_subcommand is not None:
+        return 0
     settings = parts().settings
-    # log lines to stderr: stdout is progress and summary
-    configure_logging(settings.log_format, settings.log_level)
-    days_back = settings.reconciliation_days_back if args.days_back is None else args.days_back
+    days_back = settings.reconciliation_days_back if days_back is None else days_back
     if not 1 <= days_back <= MAX_DAYS_BACK:
         raise SettingsError(f"--days-back must be between 1 and {MAX_DAYS_BACK}, got {days_back}")
-    if settings.stripe_secret_key is None:
-        print(f"billing reconcile: refused: {NO_STRIPE_KEY}", file=sys.stderr)
-        return 2
     client = parts().stripe_client
-    assert client is not None
+    if settings.stripe_secret_key is None or client is None:
+        raise SettingsError(NO_STRIPE_KEY)
+    view = ProgressView(as_json)
+    view.configure_logging(settings)  # log lines to stderr: stdout is progress and summary
     run_id = create_run(parts().engine, "cli", days_back)
     assert run_id is not None
-    print(f"reconciliation {run_id}: last {days_back} day(s)")
-    progress = ProgressReporter(sys.stdout)
-    Reconciler.from_parts(parts(), client).run(run_id, days_back, progress)
-    progress.done()
+    if not as_json:
+        print(f"reconciliation {run_id}: last {days_back} day(s)", flush=True)
+    with view:
+        Reconciler.from_parts(parts(), client).run(
+            run_id, days_back, lambda kind, count: view.show(f"{kind}: {count}")
+        )
     row = load_run(parts().engine, run_id)
     assert row is not None
-    print_summary(row, sys.stdout)
+    if as_json:
+        print_json({"run_id": row["id"], "status": row["status"], **summary_json(row),
+                    "error_message": row.get("error_message")})  # fmt: skip
+    else:
+        print_summary(row)
     return 0 if row["status"] == "finished" else 1
 
 
-def print_summary(row: dict[str, Any], out: TextIO) -> None:
+def print_summary(row: dict[str, Any]) -> None:
     summary = summary_json(row)
+    out = sys.stdout
     out.write(f"{'run_id':<22} {row['id']}\n{'status':<22} {row['status']}\n")
     for name in (*SUMMARY_COUNTERS, "started_at", "finished_at"):
         out.write(f"{name:<22} {summary[name]}\n")
@@ -102,18 +94,13 @@ def print_summary(row: dict[str, Any], out: TextIO) -> None:
         out.write(f"{'error':<22} {row['error_message']}\n")
 
 
-def reconcile_runs(args: argparse.Namespace) -> int:
-    """`billing reconcile runs`: what each run found, newest first (no Stripe key needed)."""
-    if args.limit < 1:
-        raise SettingsError(f"--limit must be at least 1, got {args.limit}")
-    runs = [run_json(row) for row in newest_runs(parts().engine, args.limit)]
-    if args.json:
-        print(json.dumps({"runs": runs, "count": len(runs)}, indent=2))
+def reconcile_runs(limit: Limit = 20, as_json: AsJson = False) -> int:
+    runs = [run_json(row) for row in newest_runs(parts().engine, limit)]
+    if as_json:
+        print_json({"runs": runs, "count": len(runs)})
         return 0
-    columns = ("run_id", "status", "trigger", "started_at", "drift_detected", "corrected",
-               "events_replayed", "errors")  # fmt: skip
-    widths = {c: max([len(c), *(len(str(r[c])) for r in runs)]) for c in columns}
-    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
-    for run in runs:
-        print("  ".join(str(run[c]).ljust(widths[c]) for c in columns))
+    print_table(
+        [column.upper() for column in RUN_COLUMNS],
+        [[run[column] for column in RUN_COLUMNS] for run in runs],
+    )
     return 0

@@ -2,111 +2,139 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import Annotated
+
+import typer
 
 from cli.context import parts
+from cli.options import AsJson, Project, sub_app
+from cli.output import print_json, print_table
 from shared import tenants
 from shared.operations.grace import change_grace
 
+ProjectId = Annotated[str, typer.Argument(help="The project's id, e.g. acme.", show_default=False)]
 
-def register(commands: Any) -> None:
-    projects = commands.add_parser("projects", help="create and list projects")
-    sub = projects.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("create", help="create a project (id: ^[a-z0-9][a-z0-9_-]{0,63}$)")
-    p.add_argument("id", help="project id, e.g. acme")
-    p.add_argument("--name", help="display name (default: the id)")
-    p.set_defaults(run=projects_create)
-    p = sub.add_parser("list", help="list projects")
-    p.set_defaults(run=projects_list)
-    p = sub.add_parser(
+
+def register(app: typer.Typer) -> None:
+    projects = sub_app("projects", "Create, list and configure projects.")
+    projects.command(
+        "create", help="Create a project (its id matches ^[a-z0-9][a-z0-9_-]{0,63}$)."
+    )(projects_create)
+    projects.command("list", help="List the projects.")(projects_list)
+    projects.command(
         "default",
-        help="make ID the project of every object whose metadata names no project_id",
-        description="At most one project is the default. Objects processed from now on that name "
-        "no project_id belong to it (with the user id read from its user keys); objects already "
-        "stored keep their owner until an import, a resync or their next event.",
-    )
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("id", nargs="?", help="project id")
-    which.add_argument("--none", action="store_true", help="no default project any more")
-    p.set_defaults(run=projects_default)
-    p = sub.add_parser(
+        help="Make ID the project of every object whose metadata names no project_id. At most "
+        "one project is the default. Objects processed from now on that name no project_id "
+        "belong to it (with the user id read from its user keys); objects already stored keep "
+        "their owner until an import, a resync or their next event.",
+    )(projects_default)
+    projects.command(
         "user-keys",
-        help="the metadata keys read, in order, for the user id (default: user_id)",
-        description="For accounts whose objects carry the app's user id under their own key "
-        "(userId, supabase_user_id, …). A Checkout Session's client_reference_id still stands "
-        "in when none of the keys is set.",
-    )
-    p.add_argument("id", help="project id")
-    p.add_argument("keys", nargs="+", metavar="KEY", help="metadata key, e.g. userId")
-    p.set_defaults(run=projects_user_keys)
-    p = sub.add_parser(
+        help="Set the metadata keys read, in order, for the user id (default: user_id). For "
+        "accounts whose objects carry the app's user id under their own key (userId, "
+        "supabase_user_id, …). A Checkout Session's client_reference_id still stands in when "
+        "none of the keys is set.",
+    )(projects_user_keys)
+    projects.command(
         "grace",
-        help="how long a past_due subscription keeps granting (default: unlimited)",
-        description="With N days, a past_due subscription grants for N days after it became "
-        "past_due and then not, until it pays again; its expires_at shows the earlier of its "
-        "period end and the grace end. The project's users are recomputed at once.",
-    )
-    p.add_argument("id", help="project id")
-    p.add_argument(
-        "--past-due-days", required=True, metavar="N|unlimited", help="days, or unlimited"
-    )
-    p.set_defaults(run=projects_grace)
+        help="Set how long a past_due subscription keeps granting (default: unlimited). With N "
+        "days, a past_due subscription grants for N days after it became past_due and then not, "
+        "until it pays again; its expires_at shows the earlier of its period end and the grace "
+        "end. The project's users are recomputed at once.",
+    )(projects_grace)
+    app.add_typer(projects)
 
-    apps = commands.add_parser("apps", help="API keys of a project's apps")
-    sub = apps.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("create", help="create an app; prints its API key once, on the last line")
-    p.add_argument("--project", required=True, help="project id")
-    p.add_argument("--name", help="display name")
-    p.set_defaults(run=apps_create)
-    p = sub.add_parser("list", help="list a project's apps (keys are never shown)")
-    p.add_argument("--project", required=True, help="project id")
-    p.set_defaults(run=apps_list)
-    p = sub.add_parser("revoke", help="revoke an app's key at once")
-    p.add_argument("app_id", help="app id, e.g. app_0123abcd…")
-    p.set_defaults(run=apps_revoke)
+    apps = sub_app("apps", "Create, list and revoke the API keys of a project's apps.")
+    apps.command(
+        "create", help="Create an app; prints its API key once, alone on the last line."
+    )(apps_create)
+    apps.command("list", help="List a project's apps (keys are never shown).")(apps_list)
+    apps.command("revoke", help="Revoke an app's key at once.")(apps_revoke)
+    app.add_typer(apps)
 
 
-def projects_create(args: argparse.Namespace) -> int:
-    tenants.validate_project_id(args.id)
+def projects_create(
+    project_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The new project's id, e.g. acme.", show_default=False)
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="The display name (default: the id).", show_default=False)
+    ] = None,
+) -> int:
+    tenants.validate_project_id(project_id)
     with parts().engine.begin() as tx:
-        tenants.create_project(tx, args.id, args.name)
-    print(f"created project {args.id}")
+        tenants.create_project(tx, project_id, name)
+    print(f"created project {project_id}")
     return 0
 
 
-def projects_list(args: argparse.Namespace) -> int:
+def projects_list(as_json: AsJson = False) -> int:
     with parts().engine.connect() as conn:
         rows = tenants.list_projects(conn)
-    print(f"{'ID':<24} {'NAME':<24} {'APPS':>4}  {'CREATED':<16}  DEFAULT  USER KEYS")
-    for row in rows:
-        default = "yes" if row.is_default else ""
-        print(
-            f"{row.id:<24} {row.name:<24} {row.active_apps:>4}  "
-            f"{row.created_at:%Y-%m-%d %H:%M}  {default:<7}  {','.join(row.user_id_keys)}"
-        )
+    if as_json:
+        listed = [
+            {"id": row.id, "name": row.name, "active_apps": row.active_apps,
+             "created_at": row.created_at.isoformat(), "is_default": row.is_default,
+             "user_id_keys": list(row.user_id_keys)}
+            for row in rows
+        ]  # fmt: skip
+        print_json({"projects": listed, "count": len(listed)})
+        return 0
+    print_table(
+        ["ID", "NAME", "APPS", "CREATED", "DEFAULT", "USER KEYS"],
+        [
+            [row.id, row.name, row.active_apps, f"{row.created_at:%Y-%m-%d %H:%M}",
+             "yes" if row.is_default else "", ",".join(row.user_id_keys)]
+            for row in rows
+        ],
+        right=["APPS"],
+    )  # fmt: skip
     return 0
 
 
-def projects_default(args: argparse.Namespace) -> int:
-    project_id = None if args.none else tenants.validate_project_id(args.id)
+def projects_default(
+    project_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID]", help="The project's id, e.g. acme.", show_default=False),
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="Leave no default project.")] = False,
+) -> int:
+    if (project_id is None) == (not none):
+        raise typer.BadParameter("give either a project ID or --none", param_hint="ID/--none")
+    chosen = None if none else tenants.validate_project_id(project_id or "")
     with parts().engine.begin() as tx:
-        tenants.set_default_project(tx, project_id)
-    print(f"default project: {project_id}" if project_id else "no default project")
+        tenants.set_default_project(tx, chosen)
+    print(f"default project: {chosen}" if chosen else "no default project")
     return 0
 
 
-def projects_user_keys(args: argparse.Namespace) -> int:
-    tenants.validate_project_id(args.id)
+def projects_user_keys(
+    project_id: ProjectId,
+    keys: Annotated[
+        list[str],
+        typer.Argument(metavar="KEY...", help="A metadata key, e.g. userId.", show_default=False),
+    ],
+) -> int:
+    tenants.validate_project_id(project_id)
     with parts().engine.begin() as tx:
-        tenants.set_user_id_keys(tx, args.id, args.keys)
-    print(f"project {args.id} reads the user id from metadata: {', '.join(args.keys)}")
+        tenants.set_user_id_keys(tx, project_id, keys)
+    print(f"project {project_id} reads the user id from metadata: {', '.join(keys)}")
     return 0
 
 
-def projects_grace(args: argparse.Namespace) -> int:
-    tenants.validate_project_id(args.id)
-    raw = args.past_due_days.strip().lower()
+def projects_grace(
+    project_id: ProjectId,
+    past_due_days: Annotated[
+        str,
+        typer.Option(
+            metavar="N|unlimited",
+            help="The grace in days, or unlimited.",
+            show_default=False,
+        ),
+    ],
+) -> int:
+    tenants.validate_project_id(project_id)
+    raw = past_due_days.strip().lower()
     if raw == "unlimited":
         days = None
     elif raw.isdigit():
@@ -115,38 +143,56 @@ def projects_grace(args: argparse.Namespace) -> int:
         raise tenants.TenantError(
             f"--past-due-days must be a number of days or unlimited, got {raw!r}"
         )
-    recomputed = change_grace(parts().uow, args.id, days)
+    recomputed = change_grace(parts().uow, project_id, days)
     grace = "unlimited" if days is None else f"{days} day(s)"
-    print(f"project {args.id}: past_due grace {grace}; recomputed {recomputed} user(s)")
+    print(f"project {project_id}: past_due grace {grace}; recomputed {recomputed} user(s)")
     return 0
 
 
-def apps_create(args: argparse.Namespace) -> int:
-    tenants.validate_project_id(args.project)
+def apps_create(
+    project: Project,
+    name: Annotated[str | None, typer.Option(help="The app's display name.", show_default=False)] = None,
+) -> int:
+    tenants.validate_project_id(project)
     with parts().engine.begin() as tx:
-        app, key = tenants.create_app(tx, args.project, args.name)
+        app, key = tenants.create_app(tx, project, name)
     print(f"created app {app.id} ({app.name}) for project {app.project_id}")
     print("API key (shown once; only its hash is stored):")
     print(key)
     return 0
 
 
-def apps_list(args: argparse.Namespace) -> int:
-    tenants.validate_project_id(args.project)
+def apps_list(project: Project, as_json: AsJson = False) -> int:
+    tenants.validate_project_id(project)
     with parts().engine.connect() as conn:
-        apps = tenants.list_apps(conn, args.project)
-    print(f"{'ID':<22} {'NAME':<20} {'KEY':<12} {'STATUS':<8} CREATED")
-    for app in apps:
-        status = "active" if app.active else "revoked"
-        print(
-            f"{app.id:<22} {app.name:<20} {app.key_prefix + '…':<12} {status:<8} "
-            f"{app.created_at:%Y-%m-%d %H:%M}"
-        )
+        apps = tenants.list_apps(conn, project)
+    if as_json:
+        listed = [
+            {"id": app.id, "project_id": app.project_id, "name": app.name,
+             "key_prefix": app.key_prefix, "active": app.active,
+             "created_at": app.created_at.isoformat(),
+             "revoked_at": app.revoked_at.isoformat() if app.revoked_at else None}
+            for app in apps
+        ]  # fmt: skip
+        print_json({"apps": listed, "count": len(listed)})
+        return 0
+    print_table(
+        ["ID", "NAME", "KEY", "STATUS", "CREATED"],
+        [
+            [app.id, app.name, app.key_prefix + "…", "active" if app.active else "revoked",
+             f"{app.created_at:%Y-%m-%d %H:%M}"]
+            for app in apps
+        ],
+    )  # fmt: skip
     return 0
 
 
-def apps_revoke(args: argparse.Namespace) -> int:
+def apps_revoke(
+    app_id: Annotated[
+        str, typer.Argument(help="The app's id, e.g. app_0123abcd….", show_default=False)
+    ],
+) -> int:
     with parts().engine.begin() as tx:
-        app = tenants.revoke_app(tx, args.app_id)
+        app = tenants.revoke_app(tx, app_id)
     print(f"revoked app {app.id} of project {app.project_id}")
     return 0
