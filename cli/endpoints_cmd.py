@@ -39,17 +39,15 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(group)
     deliveries = sub_app("deliveries", "Act on outgoing webhook deliveries.")
-    deliveries.command(
-        "resend", help="Send a delivery again now, with a fresh retry schedule."
-    )(deliveries_resend)
+    deliveries.command("resend", help="Send a delivery again now, with a fresh retry schedule.")(
+        deliveries_resend
+    )
     app.add_typer(deliveries)
 
 
 def endpoints_add(
     project: Project,
-    url: Annotated[
-        str, typer.Option(help="The app's receiver, https://….", show_default=False)
-    ],
+    url: Annotated[str, typer.Option(help="The app's receiver, https://….", show_default=False)],
 ) -> int:
     validate_project_id(project)
     allow_http = parts().settings.webhook_endpoints_allow_http

@@ -24,12 +24,8 @@ EventId = Annotated[str, typer.Argument(help="The Stripe event's id, evt_….", 
 def register(app: typer.Typer) -> None:
     group = sub_app("events", "List, show, retry and prune stored webhook events.")
     group.command("list", help="List stored events, newest first.")(events_list)
-    group.command("show", help="Show one event: its payload, attempts and full error.")(
-        events_show
-    )
-    group.command("retry", help="Queue a failed event again, or every failed event.")(
-        events_retry
-    )
+    group.command("show", help="Show one event: its payload, attempts and full error.")(events_show)
+    group.command("retry", help="Queue a failed event again, or every failed event.")(events_retry)
     group.command(
         "prune", help="Delete processed and skipped events older than N days (never failed ones)."
     )(events_prune)

@@ -59,10 +59,13 @@ def redact(line: str) -> str:
 
 def _driver_error(exc: BaseException) -> BaseException:
     """The driver's own error under SQLAlchemy's or dramatiq's wrapper."""
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
-        return exc.orig
-    if isinstance(exc, dramatiq.errors.ConnectionError) and exc.__cause__ is not None:
-        return exc.__cause__
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        orig: BaseException | None = exc.orig
+        if orig is not None:
+            return orig
+    cause = exc.__cause__
+    if isinstance(exc, dramatiq.errors.ConnectionError) and cause is not None:
+        return cause
     return exc
 
 

@@ -32,7 +32,9 @@ def metrics(
     project: Project,
     first: Annotated[
         str | None,
-        typer.Option("--from", metavar="YYYY-MM-DD", help="The first day (UTC).", show_default=False),
+        typer.Option(
+            "--from", metavar="YYYY-MM-DD", help="The first day (UTC).", show_default=False
+        ),
     ] = None,
     last: Annotated[
         str | None,

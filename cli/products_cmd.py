@@ -50,7 +50,9 @@ def products_unmap(
     product: Product,
     entitlement: Annotated[
         str | None,
-        typer.Option(help="The entitlement key to stop granting; all of the product's when left out."),
+        typer.Option(
+            help="The entitlement key to stop granting; all of the product's when left out."
+        ),
     ] = None,
 ) -> int:
     validate_project_id(project)

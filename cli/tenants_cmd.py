@@ -45,9 +45,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(projects)
 
     apps = sub_app("apps", "Create, list and revoke the API keys of a project's apps.")
-    apps.command(
-        "create", help="Create an app; prints its API key once, alone on the last line."
-    )(apps_create)
+    apps.command("create", help="Create an app; prints its API key once, alone on the last line.")(
+        apps_create
+    )
     apps.command("list", help="List a project's apps (keys are never shown).")(apps_list)
     apps.command("revoke", help="Revoke an app's key at once.")(apps_revoke)
     app.add_typer(apps)
@@ -55,7 +55,8 @@ def register(app: typer.Typer) -> None:
 
 def projects_create(
     project_id: Annotated[
-        str, typer.Argument(metavar="ID", help="The new project's id, e.g. acme.", show_default=False)
+        str,
+        typer.Argument(metavar="ID", help="The new project's id, e.g. acme.", show_default=False),
     ],
     name: Annotated[
         str | None, typer.Option(help="The display name (default: the id).", show_default=False)
@@ -151,7 +152,9 @@ def projects_grace(
 
 def apps_create(
     project: Project,
-    name: Annotated[str | None, typer.Option(help="The app's display name.", show_default=False)] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The app's display name.", show_default=False)
+    ] = None,
 ) -> int:
     tenants.validate_project_id(project)
     with parts().engine.begin() as tx:
