@@ -21,7 +21,7 @@ STORE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     redis.exceptions.RedisError,
-    dramatiq.errors.ConnectionError,
+    dramatiq.errors.BrokerConnectionError,
     OSError,
 )
 # SQLSTATEs of a schema older than the code: undefined table, column, function, object.
@@ -64,13 +64,13 @@ def _driver_error(exc: BaseException) -> BaseException:
         if orig is not None:
             return orig
     cause = exc.__cause__
-    if isinstance(exc, dramatiq.errors.ConnectionError) and cause is not None:
+    if isinstance(exc, dramatiq.errors.BrokerConnectionError) and cause is not None:
         return cause
     return exc
 
 
 def _is_redis(exc: BaseException) -> bool:
-    return isinstance(exc, redis.exceptions.RedisError | dramatiq.errors.ConnectionError)
+    return isinstance(exc, redis.exceptions.RedisError | dramatiq.errors.BrokerConnectionError)
 
 
 def _is_database(exc: BaseException) -> bool:

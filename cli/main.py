@@ -9,6 +9,7 @@ from typing import Any
 
 import stripe
 import typer
+from rich.console import Console
 from typer import _click as click  # typer ships its own click
 from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
@@ -25,8 +26,9 @@ from cli import (
 )
 from cli.context import close_parts
 from cli.failures import STORE_ERRORS, describe_store_error, redact
+from shared.log_setup import configure_logging
 from shared.refusals import Refused
-from shared.settings import SettingsError
+from shared.settings import SettingsError, load_settings
 from shared.tenants import TenantError
 from workers.adoption.importer import ImportRefused
 
@@ -80,6 +82,8 @@ for command_group in (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure a user can cause ends here as one line and an exit code."""
+    if argv is None:  # the `billing` process itself: a caller passing argv keeps its logging
+        _configure_process_logging()
     try:
         code = _run(argv)
         sys.stdout.flush()
@@ -118,6 +122,19 @@ def _run(argv: Sequence[str] | None) -> int:
         if isinstance(exc, BrokenPipeError):
             raise
         return _fail(describe_store_error(exc), REFUSED)
+
+
+def _configure_process_logging() -> None:
+    """Log lines go to stderr (rich on a terminal), never into what a command prints on stdout;
+    serve, worker and the scheduler set up their own once they run."""
+    try:
+        settings = load_settings()
+    except SettingsError:
+        return  # the command reports it, in one line
+    if sys.stderr.isatty():
+        configure_logging(settings.log_format, settings.log_level, console=Console(stderr=True))
+    else:
+        configure_logging(settings.log_format, settings.log_level)
 
 
 def _usage_line(exc: click_errors.ClickException) -> str:

@@ -12,7 +12,9 @@ from cli.output import print_json, print_table
 from shared import tenants
 from shared.operations.grace import change_grace
 
-ProjectId = Annotated[str, typer.Argument(help="The project's id, e.g. acme.", show_default=False)]
+ProjectId = Annotated[
+    str, typer.Argument(metavar="ID", help="The project's id, e.g. acme.", show_default=False)
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -113,7 +115,7 @@ def projects_user_keys(
     project_id: ProjectId,
     keys: Annotated[
         list[str],
-        typer.Argument(metavar="KEY...", help="A metadata key, e.g. userId.", show_default=False),
+        typer.Argument(metavar="KEY", help="A metadata key, e.g. userId.", show_default=False),
     ],
 ) -> int:
     tenants.validate_project_id(project_id)

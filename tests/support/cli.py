@@ -19,6 +19,18 @@ class CliResult:
     def last_line(self) -> str:
         return self.out.rstrip("\n").splitlines()[-1]
 
+    @property
+    def help_text(self) -> str:
+        """A --help as one line of words: rich's boxes and line wrapping taken out."""
+        return flatten_help(self.out)
+
+
+def flatten_help(shown: str) -> str:
+    return " ".join(shown.translate(BOX_DRAWING).split())
+
+
+BOX_DRAWING = {code: " " for code in range(0x2500, 0x2580)}
+
 
 def billing(*args: str, timeout_s: float = 60, **env_overrides: str) -> CliResult:
     done = subprocess.run(

@@ -266,6 +266,6 @@ def test_each_adoption_command_explains_itself_in_its_help(
     shown = billing(*command, "--help")
 
     assert shown.code == 0, shown
-    assert shown.out.startswith(f"usage: billing {' '.join(command)}")
+    assert shown.help_text.startswith(f"Usage: billing {' '.join(command)}")
     for words in explains:
-        assert words in shown.out, f"`billing {' '.join(command)} --help` lacks {words!r}"
+        assert words in shown.help_text, f"`billing {' '.join(command)} --help` lacks {words!r}"
