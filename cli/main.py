@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import stripe
@@ -95,8 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         close_parts()
 
 
+@cache
+def _command() -> click.Command:
+    return typer.main.get_command(app)
+
+
 def _run(argv: Sequence[str] | None) -> int:
-    command = typer.main.get_command(app)
+    command = _command()
     try:
         result = command.main(
             args=list(sys.argv[1:] if argv is None else argv),
@@ -135,6 +142,7 @@ def _configure_process_logging() -> None:
         configure_logging(settings.log_format, settings.log_level, console=Console(stderr=True))
     else:
         configure_logging(settings.log_format, settings.log_level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its chatter is not the command's
 
 
 def _usage_line(exc: click_errors.ClickException) -> str:

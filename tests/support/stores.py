@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import psycopg
 import redis
+from psycopg import sql
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from shared.db import webhook_events
@@ -75,6 +79,24 @@ def process_env(**overrides: str) -> dict[str, str]:
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str, create: bool = True) -> Iterator[str]:
+    """The SQLAlchemy URL of database `name` beside the test one: empty (or, without `create`,
+    absent) on entry, dropped on exit."""
+    url = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(drop)
+        if create:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.set(database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(drop)
 
 
 def truncate_all_tables(engine: Engine) -> None:

@@ -9,11 +9,8 @@ import pytest
 import structlog.testing
 
 from cli.main import main
-from tests.db.migrations.conftest import absent_database_url, scratch_database_url
 from tests.support.cli import CliResult
 from tests.support.stores import SERVICE_VARIABLES, TEST_ENV
-
-__all__ = ["absent_database_url", "scratch_database_url"]  # fixtures shared with migrations
 
 InProcess = Callable[..., CliResult]
 

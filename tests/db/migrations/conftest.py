@@ -10,23 +10,14 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from tests.support.stores import TEST_DATABASE_URL
+from tests.support.stores import throwaway_database
 
 
 @pytest.fixture
 def absent_database_url() -> Iterator[str]:
     """The URL of a database that does not exist yet beside the test one; dropped afterwards."""
-    url = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-    name = f"billing_migrations_test_{os.getpid()}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(drop)
-    try:
-        yield url.set(database=name).render_as_string(False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(drop)
+    with throwaway_database(f"billing_migrations_test_{os.getpid()}", create=False) as url:
+        yield url
 
 
 @pytest.fixture
