@@ -30,6 +30,7 @@ from tests.support.stores import (
     process_env,
     throwaway_database,
 )
+from tests.support.stripe_account import FakeStripeEnv
 from workers.inbox import Inbox
 
 PASSWORD = "s3cret-pw"
@@ -142,7 +143,7 @@ def test_creating_or_migrating_as_a_wrong_role_is_one_line(
 def test_long_work_on_a_broken_database_is_one_line_too(
     empty_database_url: str, missing_database_url: str
 ) -> None:
-    stripe = {"STRIPE_SECRET_KEY": "sk_test_unused", "STRIPE_API_BASE": "http://127.0.0.1:1"}
+    stripe = FakeStripeEnv(STRIPE_SECRET_KEY="sk_test_unused", STRIPE_API_BASE="http://127.0.0.1:1")
     unmigrated = billing("reconcile", DATABASE_URL=empty_database_url, **stripe)
     assert "run billing migrate" in _one_line(unmigrated)
     missing = billing("import", DATABASE_URL=missing_database_url, **stripe)
