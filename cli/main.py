@@ -133,7 +133,8 @@ def _run(argv: Sequence[str] | None) -> int:
 
 def _configure_process_logging() -> None:
     """Log lines go to stderr (rich on a terminal), never into what a command prints on stdout;
-    serve, worker and the scheduler set up their own once they run."""
+    libraries only warn. import and reconcile log at LOG_LEVEL, and serve, worker and the
+    scheduler set up their own once they run."""
     try:
         settings = load_settings()
     except SettingsError:
@@ -142,7 +143,8 @@ def _configure_process_logging() -> None:
         configure_logging(settings.log_format, settings.log_level, console=Console(stderr=True))
     else:
         configure_logging(settings.log_format, settings.log_level)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its chatter is not the command's
+    root = logging.getLogger()  # the libraries' (alembic's, stripe's) chatter is not the command's
+    root.setLevel(max(root.level, logging.WARNING))
 
 
 def _usage_line(exc: click_errors.ClickException) -> str:
