@@ -44,3 +44,24 @@ def test_console_logs_have_no_colour_codes_in_a_pipe():
     out = _run("console", "info")
     assert "info.line" in out and "ZeroDivisionError" in out
     assert "\x1b[" not in out
+
+
+RICH_SCRIPT = """
+import logging, sys, structlog
+from rich.console import Console
+from shared.log_setup import configure_logging
+configure_logging("json", "info", console=Console(file=sys.stderr, width=200))
+structlog.get_logger("t").info("import.page", pages=3)
+logging.getLogger("dramatiq.worker").warning("a library line")
+"""
+
+
+def test_on_a_terminal_structlog_and_library_lines_share_rich_s_handler():
+    done = subprocess.run(
+        [sys.executable, "-c", RICH_SCRIPT],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and not any(line.startswith("{") for line in lines), lines
+    assert "INFO" in lines[0] and "import.page" in lines[0] and "pages=3" in lines[0]
+    assert "WARNING" in lines[1] and "a library line" in lines[1]
