@@ -13,6 +13,7 @@ from cli.context import parts
 from cli.failures import redact
 from cli.options import AsJson, sub_app
 from cli.output import print_json, print_table
+from cli.progress import ProgressView
 from shared.db.webhook_events import event_json
 from shared.operations import events
 from shared.statuses import EventStatus
@@ -137,6 +138,8 @@ def events_prune(
         int, typer.Option(min=1, help="Delete only events older than N days.", show_default=False)
     ],
 ) -> int:
-    deleted = events.prune_events(parts().engine, older_than_days)
+    with ProgressView(as_json=False, plain_lines=False) as view:
+        view.show(f"deleting processed and skipped events older than {older_than_days} days")
+        deleted = events.prune_events(parts().engine, older_than_days)
     print(f"deleted {deleted} processed or skipped event(s) older than {older_than_days} days")
     return 0

@@ -145,6 +145,7 @@ def _configure_process_logging() -> None:
         configure_logging(settings.log_format, settings.log_level)
     root = logging.getLogger()  # the libraries' (alembic's, stripe's) chatter is not the command's
     root.setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # also once import/reconcile log more
 
 
 def _usage_line(exc: click_errors.ClickException) -> str:

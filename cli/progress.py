@@ -20,8 +20,9 @@ from shared.settings import Settings
 class ProgressView:
     """`show(line)` as often as there is news; a context manager around the work."""
 
-    def __init__(self, as_json: bool) -> None:
-        self.plain = None if as_json else sys.stdout
+    def __init__(self, as_json: bool, plain_lines: bool = True) -> None:
+        """`plain_lines=False`: a spinner on a terminal only (one statement, no counts to show)."""
+        self.plain = None if as_json or not plain_lines else sys.stdout
         stream = sys.stderr if as_json else sys.stdout
         self.screen = Console(file=stream, highlight=False) if stream.isatty() else None
         self.bar: Progress | None = None
@@ -33,7 +34,7 @@ class ProgressView:
                 TextColumn("{task.description}", markup=False),
                 TimeElapsedColumn(),
                 console=self.screen,
-                transient=as_json,
+                transient=as_json or not plain_lines,
             )
 
     def configure_logging(self, settings: Settings) -> None:
