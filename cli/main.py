@@ -93,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StdoutClosed, BrokenPipeError):
         _silence_stdout()
         return STDOUT_CLOSED
+    except SystemExit as exc:
+        if not isinstance(exc.__context__, BrokenPipeError):
+            raise
+        _silence_stdout()  # click met it first (a --help into a closed pipe) and exited 1
+        return STDOUT_CLOSED
     finally:
         close_parts()
 

@@ -203,12 +203,13 @@ def test_a_password_in_an_error_message_is_redacted(monkeypatch: pytest.MonkeyPa
     assert PASSWORD not in line and "***" in line
 
 
-def test_a_closed_stdout_is_silent(clean_db: Engine) -> None:
+@pytest.mark.parametrize("args", [["events", "list"], ["--help"]], ids=" ".join)
+def test_a_closed_stdout_is_silent(args: list[str], clean_db: Engine) -> None:
     """`billing events list | head -1` with the reader gone before the first write: the one case
     where the broken pipe surely happens, whatever the pipe's buffer holds."""
     insert_event(clean_db, "evt_pipe_1")
     listing = subprocess.Popen(
-        [*BILLING, "events", "list"],
+        [*BILLING, *args],
         env=process_env(),
         cwd=REPO_ROOT,
         stdin=subprocess.DEVNULL,
