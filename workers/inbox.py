@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Row, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from shared.db import webhook_events
-from shared.db.webhook_events import Stamp
+from shared.db.webhook_events import LockedEvent, Stamp
 from shared.records import Owner
 from shared.settings import StripeMode
 from shared.state.ownership import lock_customers
@@ -121,7 +121,7 @@ class Inbox:
         return {event_id: outcome.status for event_id, outcome in outcomes.items()}
 
     def _apply_locked(
-        self, work: Work, row: Row[Any], stamps: list[Stamp], isolate: bool
+        self, work: Work, row: LockedEvent, stamps: list[Stamp], isolate: bool
     ) -> Outcome:
         said = {"event_type": row.type}
         if row.status != EventStatus.RECEIVED:  # handled, or failed until an operator retries
@@ -156,7 +156,7 @@ class Inbox:
             {**said, "users_touched": len(touched)},
         )
 
-    def _customers_to_lock(self, rows: Iterable[Row[Any]]) -> set[str]:
+    def _customers_to_lock(self, rows: Iterable[LockedEvent]) -> set[str]:
         """The customers of the events a handler will apply (no row for any other's)."""
         applied = (r for r in rows if r.status == EventStatus.RECEIVED and r.type in self.handlers)
         return {customer for customer in map(_customer_of, applied) if customer}
@@ -180,7 +180,7 @@ class Inbox:
         )
 
 
-def _customer_of(row: Row[Any]) -> str | None:
+def _customer_of(row: LockedEvent) -> str | None:
     """The customer an event's object names, if it names one (read leniently: a malformed
     payload is the handler's to refuse)."""
     data = row.payload.get("data") if isinstance(row.payload, dict) else None
@@ -189,7 +189,7 @@ def _customer_of(row: Row[Any]) -> str | None:
     return customer if isinstance(customer, str) and customer else None
 
 
-def _lock_order(row: Row[Any]) -> tuple[str, str]:
+def _lock_order(row: LockedEvent) -> tuple[str, str]:
     """Events of one customer next to each other, customers in one order in every batch."""
     return (_customer_of(row) or "", row.id)
 

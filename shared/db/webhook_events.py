@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypedDict
 import asyncpg
 from sqlalchemy import Connection, Row
 
+from shared.db.direct import run
 from shared.db.sql import Statement
 from shared.isotime import iso_utc
 from shared.statuses import EventStatus
@@ -176,11 +177,19 @@ class Stamp(NamedTuple):
     error: str | None = None
 
 
-def lock_for_processing(tx: Connection, event_ids: Sequence[str]) -> dict[str, Row[Any]]:
+class LockedEvent(NamedTuple):
+    id: str
+    type: str
+    status: str
+    livemode: bool
+    payload: Any  # the event as Stripe sent it (a dict, unless somebody stored other JSON)
+
+
+def lock_for_processing(tx: Connection, event_ids: Sequence[str]) -> dict[str, LockedEvent]:
     """The events' type, status and payload by id, their rows locked until the transaction ends;
     ids not stored are absent."""
-    rows = tx.execute(LOCK_FOR_PROCESSING.sync, {"ids": list(event_ids)})
-    return {row.id: row for row in rows}
+    rows = run(tx, LOCK_FOR_PROCESSING, {"ids": list(event_ids)})
+    return {row.id: LockedEvent(*row) for row in rows}
 
 
 def stamp_handled(tx: Connection, stamps: Sequence[Stamp]) -> None:
@@ -191,7 +200,7 @@ def stamp_handled(tx: Connection, stamps: Sequence[Stamp]) -> None:
         "statuses": [stamp.status.value for stamp in stamps],
         "errors": [_clip(stamp.error) for stamp in stamps],
     }
-    tx.execute(STAMP_HANDLED.sync, params)
+    run(tx, STAMP_HANDLED, params)
 
 
 def record_failed_try(tx: Connection, event_id: str, error: str) -> None:
