@@ -16,6 +16,7 @@ from shared.db import webhook_events
 from shared.db.models import Base
 from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
 from shared.settings import Settings, load_settings
+from tests.support.processes import free_port
 from tests.support.signing import WEBHOOK_SECRETS
 
 T = TypeVar("T")
@@ -48,6 +49,10 @@ SERVICE_VARIABLES = [
     "EVENT_MIN_BACKOFF_MS",
     "EVENT_MAX_BACKOFF_MS",
     "RELAY_AFTER_SECONDS",
+    "METRICS_TOKEN",
+    "WORKER_METRICS_PORT",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "dramatiq_prom_db",
 ]
 
 TEST_ENV: dict[str, str] = {
@@ -69,9 +74,10 @@ def settings_for(**overrides: str) -> Settings:
 
 
 def process_env(**overrides: str) -> dict[str, str]:
-    """Subprocess environment: the inherited one minus the service's variables, plus the tests'."""
+    """Subprocess environment: the inherited one minus the service's variables, plus the tests'
+    (and a free port for a worker's metrics, so workers of tests run at once never collide)."""
     base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    return {**base, **TEST_ENV, **overrides}
+    return {**base, **TEST_ENV, "WORKER_METRICS_PORT": str(free_port()), **overrides}
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
