@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ingress.context import IngressContext
 from ingress.errors import json_error
 from ingress.prometheus.store_gauges import read_store_gauges
-from shared.prometheus.exposition import CONTENT_TYPE_LATEST, exposition_text, token_accepted
+from shared.prometheus.exposition import CONTENT_TYPE, exposition_text, token_accepted
 from shared.prometheus.multiprocess import current_directory
 
 
@@ -21,4 +21,4 @@ async def prometheus_metrics(request: Request) -> Response:
     gauges = await read_store_gauges(ctx.pool, ctx.redis)
     # reading the other processes' files is disk work: off the event loop
     body = await run_in_threadpool(exposition_text, current_directory(), [gauges])
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=CONTENT_TYPE)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-__all__ = ["CONTENT_TYPE_LATEST", "exposition_text", "token_accepted"]
+# The text format every Prometheus reads (what prometheus_client itself answers by default).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
 class _ThisProcess(Collector):

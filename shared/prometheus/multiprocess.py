@@ -1,7 +1,8 @@
 """Counting across forked processes: `billing serve --workers N` and `billing worker` run several
 processes, each writing its counts to files of one directory (prometheus_client's multiprocess
-mode), and a scrape adds them up. Every parent makes a fresh directory and removes it at exit, so
-neither a restart nor another service on the host mixes its counts in."""
+mode), and a scrape adds them up. Every parent counts into a directory of its own, named by its
+pid, emptied at start; the directories of parents no longer alive are removed then too (a parent
+killed, or ended by a signal, cannot remove its own)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,29 @@ DRAMATIQ_DIR_VARIABLE = "dramatiq_prom_db"
 @contextmanager
 def fresh_metrics_directory(purpose: str) -> Iterator[Path]:
     """An empty directory for this run's processes, removed when the run ends."""
-    path = Path(tempfile.mkdtemp(prefix=f"billing-{purpose}-metrics-"))
+    base = Path(tempfile.gettempdir())
+    prefix = f"billing-{purpose}-metrics-"
+    for stale in base.glob(f"{prefix}*"):
+        pid = stale.name.removeprefix(prefix)
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    path = base / f"{prefix}{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)  # a pid used again (pid 1 in a container)
+    path.mkdir(mode=0o700)
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def multiprocess_environment(directory: Path) -> dict[str, str]:

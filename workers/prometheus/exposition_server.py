@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from shared.prometheus.exposition import CONTENT_TYPE_LATEST, exposition_text, token_accepted
+from shared.prometheus.exposition import CONTENT_TYPE, exposition_text, token_accepted
 from shared.settings import SettingsError
 
 METRICS_PATHS = ("/metrics", "/")
@@ -34,7 +34,7 @@ class _MetricsHandler(BaseHTTPRequestHandler):
             message = "missing or wrong metrics token: send Authorization: Bearer <token>"
             self._answer(401, _error(message), "application/json")
         else:
-            self._answer(200, exposition_text(str(self.directory)), CONTENT_TYPE_LATEST)
+            self._answer(200, exposition_text(str(self.directory)), CONTENT_TYPE)
 
     def _answer(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
