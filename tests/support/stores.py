@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from shared.db import webhook_events
 from shared.db.models import Base
+from shared.prometheus.multiprocess import DRAMATIQ_DIR_VARIABLE, MULTIPROC_DIR_VARIABLE
 from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
 from shared.settings import Settings, load_settings
 from tests.support.processes import free_port
@@ -51,9 +52,9 @@ SERVICE_VARIABLES = [
     "RELAY_AFTER_SECONDS",
     "METRICS_TOKEN",
     "WORKER_METRICS_PORT",
-    "PROMETHEUS_MULTIPROC_DIR",
-    "dramatiq_prom_db",
 ]
+# Where a parent process tells its children to count (shared/prometheus/multiprocess.py).
+INHERITED_ONLY = [MULTIPROC_DIR_VARIABLE, DRAMATIQ_DIR_VARIABLE]
 
 TEST_ENV: dict[str, str] = {
     "DATABASE_URL": TEST_DATABASE_URL,
@@ -76,7 +77,8 @@ def settings_for(**overrides: str) -> Settings:
 def process_env(**overrides: str) -> dict[str, str]:
     """Subprocess environment: the inherited one minus the service's variables, plus the tests'
     (and a free port for a worker's metrics, so workers of tests run at once never collide)."""
-    base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    cleared = {*SERVICE_VARIABLES, *INHERITED_ONLY}
+    base = {k: v for k, v in os.environ.items() if k not in cleared}
     return {**base, **TEST_ENV, "WORKER_METRICS_PORT": str(free_port()), **overrides}
 
 
