@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -33,3 +34,23 @@ def label_values(text: str, name: str, label: str) -> set[str]:
         for s in family.samples
         if s.name == name and label in s.labels
     }
+
+
+class CountsInThisProcess:
+    """The default registry's samples now, to compare with later ones (the tests' own process
+    counts in memory: no multiprocess directory)."""
+
+    def __init__(self) -> None:
+        self.before = self._all()
+
+    def moved(self, name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return self._all().get(key, 0.0) - self.before.get(key, 0.0)
+
+    @staticmethod
+    def _all() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in REGISTRY.collect()
+            for s in family.samples
+        }
