@@ -36,7 +36,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
         envelope = parse_event_envelope(body)
     except WebhookRejected as exc:
         log.warning("webhook.rejected", reason=exc.reason, status=exc.status)
-        count_webhook(UNVERIFIED_TYPE, _refusal_outcome(exc.status))
+        count_webhook(UNVERIFIED_TYPE, WebhookOutcome.REJECTED)
         return json_error(exc.status, exc.reason)
 
     bound = log.bind(event_id=envelope.id, event_type=envelope.type)
@@ -57,10 +57,6 @@ async def receive_stripe_webhook(request: Request) -> Response:
     bound.info("webhook.received", duplicate=not is_new, duration_ms=_ms_since(started))
     count_webhook(envelope.type, WebhookOutcome.NEW if is_new else WebhookOutcome.DUPLICATE)
     return JSONResponse({"received": True, "event_id": envelope.id, "duplicate": not is_new})
-
-
-def _refusal_outcome(status: int) -> WebhookOutcome:
-    return WebhookOutcome.UNAVAILABLE if status >= 500 else WebhookOutcome.REJECTED
 
 
 def _ms_since(started: float) -> float:

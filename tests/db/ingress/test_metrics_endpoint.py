@@ -3,6 +3,8 @@ scrape time, and the webhook's outcomes as they are decided (a store down includ
 
 from __future__ import annotations
 
+import json
+
 from tests.support.envelopes import UNHANDLED_TYPE, event_envelope, post_event
 from tests.support.processes import wait_until
 from tests.support.scrape import sample
@@ -58,6 +60,8 @@ def test_webhook_outcomes_as_decided(ingress, clean_db, clean_redis):
     post_event(ingress, event)
     post_event(ingress, event, secret="whsec_wrong")
     post_event(ingress, b"{not json")
+    # signed, so its type is known; then refused by PostgreSQL's jsonb (a NUL character)
+    post_event(ingress, json.dumps(event_envelope("invoice.paid", description="nul \u0000")))
     after = scrape(ingress)
 
     def moved(**labels: str) -> float:
@@ -66,6 +70,7 @@ def test_webhook_outcomes_as_decided(ingress, clean_db, clean_redis):
     assert moved(type=UNHANDLED_TYPE, outcome="new") == 1
     assert moved(type=UNHANDLED_TYPE, outcome="duplicate") == 1
     assert moved(type="unknown", outcome="rejected") == 2
+    assert moved(type="invoice.paid", outcome="rejected") == 1
 
 
 def test_a_database_down_counts_unavailable_and_still_scrapes(ingress_factory, clean_redis):
