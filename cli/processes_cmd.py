@@ -10,6 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from cli.supervisor import supervise
+from shared.prometheus.multiprocess import (
+    count_into,
+    fresh_metrics_directory,
+    multiprocess_environment,
+)
 from shared.refusals import Refused
 from shared.settings import Settings, SettingsError, load_settings
 
@@ -125,34 +130,47 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     require_webhook_secrets(settings)
     _require_newest_schema(settings)
-    uvicorn.run(
-        "ingress.app:create_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        access_log=False,
-    )
+    # --workers N: N processes, each answering /metrics with the counts of all of them
+    with fresh_metrics_directory("web") as metrics_directory:
+        count_into(metrics_directory)
+        uvicorn.run(
+            "ingress.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=None,
+            access_log=False,
+        )
     return 0
 
 
 def worker(args: argparse.Namespace) -> int:
     from shared.queue import ENRICHMENT_QUEUE, EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
+    from workers.prometheus.exposition_server import start_exposition_server
 
     # a bad variable or an old schema stops here, in one line, before any process forks
-    _require_newest_schema(load_settings())
+    settings = load_settings()
+    _require_newest_schema(settings)
     dramatiq = [sys.executable, "-m", "dramatiq", "workers.main", "--skip-logging"]
     pool = [*dramatiq, "--processes", str(args.processes), "--threads", str(args.threads)]
-    if args.enrichment_threads <= 0:
-        os.execv(sys.executable, pool)
-    return supervise(
-        [
+    commands = [pool]
+    if args.enrichment_threads > 0:
+        commands = [
             [*pool, "--queues", EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE],
             [*dramatiq, "--processes", "1", "--threads", str(args.enrichment_threads),
              "--queues", ENRICHMENT_QUEUE],
-        ]
-    )  # fmt: skip
+        ]  # fmt: skip
+    # One exposition (WORKER_METRICS_PORT) for every process of both Dramatiq invocations.
+    with fresh_metrics_directory("worker") as metrics_directory:
+        server = start_exposition_server(
+            settings.worker_metrics_port, metrics_directory, settings.metrics_token
+        )
+        try:
+            env = {**os.environ, **multiprocess_environment(metrics_directory)}
+            return supervise(commands, env=env)
+        finally:
+            server.shutdown()
 
 
 def scheduler(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from ingress.enqueuer import BackgroundEnqueuer
 from ingress.errors import DATABASE_ERRORS, database_unavailable, http_error, internal_error
 from ingress.group_commit import GroupCommitter
 from ingress.path_guard import RefuseNulBytes
+from ingress.prometheus.endpoint import prometheus_metrics
 from ingress.read_api import entitlements, metrics
 from ingress.request_log import RequestLogMiddleware
 from ingress.webhook_fast_path import WebhookFastPath
@@ -53,6 +54,7 @@ def routes() -> list[BaseRoute]:
         Route("/health", health.health),
         Route("/live", health.health),
         Route("/ready", health.ready),
+        Route("/metrics", prometheus_metrics),
         Route("/api/v1/openapi.json", openapi.openapi_document),
         Route("/api/v1/docs", api_docs.docs_page),
         Mount(api_docs.ASSETS_PATH, app=api_docs.assets(), name="docs-assets"),

@@ -43,6 +43,8 @@ class Settings:
     webhook_timeout_s: float
     resync_wait_s: int
     log_level: str = "info"
+    metrics_token: str | None = None  # bearer of GET /metrics and the worker's exposition
+    worker_metrics_port: int = 9191
 
     @property
     def sync_database_url(self) -> str:
@@ -90,6 +92,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_delays_s=_int_list(env, "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS_S),
         webhook_timeout_s=float(_int(env, "WEBHOOK_TIMEOUT_SECONDS", 15, low=1, high=60)),
         resync_wait_s=_int(env, "RESYNC_WAIT_SECONDS", 60, low=1, high=600),
+        metrics_token=_optional(env, "METRICS_TOKEN"),
+        worker_metrics_port=_int(env, "WORKER_METRICS_PORT", 9191, low=1, high=65535),
     )
 
 

@@ -44,7 +44,7 @@ INSERT_MANY_IF_NEW = Statement(
 )
 # A batch's rows, locked in id order (so two batches sharing events never deadlock on them).
 LOCK_FOR_PROCESSING = Statement(
-    """SELECT id, type, status, livemode, payload FROM webhook_events
+    """SELECT id, type, status, livemode, payload, received_at FROM webhook_events
        WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"""
 )
 STAMP_HANDLED = Statement(
@@ -66,8 +66,11 @@ RECORD_FAILED_TRY = Statement(
        WHERE id = :id AND status = 'received'"""
 )
 MARK_FAILED = Statement(
-    "UPDATE webhook_events SET status = 'failed' WHERE id = :id AND status = 'received'"
+    """UPDATE webhook_events SET status = 'failed' WHERE id = :id AND status = 'received'
+       RETURNING type, received_at"""
 )
+# The `billing_events{status}` gauge, counted at scrape time (on the (status, received_at) index).
+COUNT_BY_STATUS = Statement("SELECT status, count(*) FROM webhook_events GROUP BY status")
 # The relay: `received` events not enqueued for base * 2^(n-1) seconds (capped), and at once
 # those last enqueued during a Redis outage (their message never reached it); oldest first.
 SELECT_STRANDED = Statement(
@@ -207,8 +210,9 @@ def record_failed_try(tx: Connection, event_id: str, error: str) -> None:
     tx.execute(RECORD_FAILED_TRY.sync, {"id": event_id, "error": _clip(error)})
 
 
-def mark_failed(tx: Connection, event_id: str) -> None:
-    tx.execute(MARK_FAILED.sync, {"id": event_id})
+def mark_failed(tx: Connection, event_id: str) -> Row[Any] | None:
+    """The event's type and received_at once it is failed; None if it was not `received`."""
+    return tx.execute(MARK_FAILED.sync, {"id": event_id}).first()
 
 
 def select_stranded(
@@ -266,6 +270,11 @@ def mark_all_failed_for_retry(tx: Connection) -> list[str]:
 
 def prune_handled(tx: Connection, older_than_days: int) -> int:
     return tx.execute(PRUNE_HANDLED.sync, {"days": older_than_days}).rowcount
+
+
+async def count_by_status_async(pool: asyncpg.Pool) -> dict[str, int]:
+    rows = await pool.fetch(COUNT_BY_STATUS.asyncpg_sql)
+    return {row["status"]: row["count"] for row in rows}
 
 
 def event_json(row: Row[Any]) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from sqlalchemy.pool import NullPool
 
 from shared.db import webhook_events
 from shared.db.models import Base
+from shared.prometheus.multiprocess import DRAMATIQ_DIR_VARIABLE, MULTIPROC_DIR_VARIABLE
 from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
 from shared.settings import Settings, load_settings
+from tests.support.processes import free_port
 from tests.support.signing import WEBHOOK_SECRETS
 
 T = TypeVar("T")
@@ -48,7 +50,11 @@ SERVICE_VARIABLES = [
     "EVENT_MIN_BACKOFF_MS",
     "EVENT_MAX_BACKOFF_MS",
     "RELAY_AFTER_SECONDS",
+    "METRICS_TOKEN",
+    "WORKER_METRICS_PORT",
 ]
+# Where a parent process tells its children to count (shared/prometheus/multiprocess.py).
+INHERITED_ONLY = [MULTIPROC_DIR_VARIABLE, DRAMATIQ_DIR_VARIABLE]
 
 TEST_ENV: dict[str, str] = {
     "DATABASE_URL": TEST_DATABASE_URL,
@@ -69,9 +75,11 @@ def settings_for(**overrides: str) -> Settings:
 
 
 def process_env(**overrides: str) -> dict[str, str]:
-    """Subprocess environment: the inherited one minus the service's variables, plus the tests'."""
-    base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    return {**base, **TEST_ENV, **overrides}
+    """Subprocess environment: the inherited one minus the service's variables, plus the tests'
+    (and a free port for a worker's metrics, so workers of tests run at once never collide)."""
+    cleared = {*SERVICE_VARIABLES, *INHERITED_ONLY}
+    base = {k: v for k, v in os.environ.items() if k not in cleared}
+    return {**base, **TEST_ENV, "WORKER_METRICS_PORT": str(free_port()), **overrides}
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------

@@ -19,6 +19,14 @@ def test_defaults_suit_a_local_machine():
     assert settings.reconciliation_schedule_hour == 2
     assert settings.reconciliation_days_back == 7
     assert settings.log_format == "json"
+    assert settings.metrics_token is None
+    assert settings.worker_metrics_port == 9191
+
+
+def test_metrics_variables_are_read():
+    settings = load_settings({"METRICS_TOKEN": " scrape-me ", "WORKER_METRICS_PORT": "9300"})
+    assert settings.metrics_token == "scrape-me"
+    assert settings.worker_metrics_port == 9300
 
 
 def test_plain_postgresql_url_works_for_every_driver():
@@ -86,6 +94,9 @@ def test_values_are_read_from_their_variables():
         ("LOG_FORMAT", "xml"),
         ("EVENT_MAX_RETRIES", "-1"),
         ("RELAY_AFTER_SECONDS", "0"),
+        ("WORKER_METRICS_PORT", "0"),
+        ("WORKER_METRICS_PORT", "65536"),
+        ("WORKER_METRICS_PORT", "metrics"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable, value):
