@@ -186,6 +186,7 @@ class LockedEvent(NamedTuple):
     status: str
     livemode: bool
     payload: Any  # the event as Stripe sent it (a dict, unless somebody stored other JSON)
+    received_at: datetime
 
 
 def lock_for_processing(tx: Connection, event_ids: Sequence[str]) -> dict[str, LockedEvent]:
