@@ -6,7 +6,7 @@ a percent-encoded host), turned into the one form both psycopg and asyncpg accep
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from pydantic import SecretStr
 
@@ -38,7 +38,9 @@ def mask_password(url: str) -> str:
             query = urlencode(
                 [(key, MASK if key == "password" else value) for key, value in pairs], safe="/*"
             )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return _join(parts.scheme, netloc, parts.path, query, parts.fragment)
 
 
 def check_postgres_url(url: str) -> None:
@@ -82,4 +84,10 @@ def with_driver(url: str, scheme: str) -> str:
         pairs = [*parse_qsl(query, keep_blank_values=True), ("host", unquote(host))]
         pairs += [("port", port)] if port else []
         query = urlencode(pairs, quote_via=quote, safe="/")
-    return urlunsplit((scheme, netloc, parts.path, query, parts.fragment))
+    return _join(scheme, netloc, parts.path, query, parts.fragment)
+
+
+def _join(scheme: str, netloc: str, path: str, query: str, fragment: str) -> str:
+    """urlunsplit keeping the `//` of an empty host (`postgresql:///db?host=/dir`)."""
+    url = f"{scheme}://{netloc}{path}" if scheme != "unix" or netloc else f"{scheme}://{path}"
+    return url + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
