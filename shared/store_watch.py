@@ -26,7 +26,7 @@ REDIS = "redis"
 def store_of_error(exc: BaseException) -> str | None:
     """The store an exception says is unreachable, or None for any other failure."""
     redis_errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-    if isinstance(exc, redis_errors + (dramatiq.errors.ConnectionError,)):
+    if isinstance(exc, redis_errors + (dramatiq.errors.BrokerConnectionError,)):
         return REDIS  # the broker's own ConnectionError: its only store is Redis
     if isinstance(exc, sqlalchemy.exc.OperationalError | psycopg.OperationalError):
         return POSTGRESQL
