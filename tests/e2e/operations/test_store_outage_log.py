@@ -36,7 +36,11 @@ def _redis_states(proc: processes.ServiceProcess) -> list[str]:
 
 def _wait_for_states(procs, states: list[str], what: str) -> None:
     for proc in procs:
-        processes.wait_until(lambda p=proc: _redis_states(p) == states, 60, what, 0.2, proc)
+
+        def reached(proc: processes.ServiceProcess = proc) -> bool:
+            return _redis_states(proc) == states
+
+        processes.wait_until(reached, 60, f"{proc.name}: {what}", 0.2, proc)
 
 
 @pytest.fixture
