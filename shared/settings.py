@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import structlog
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -151,8 +152,6 @@ class Settings(BaseSettings):
     @field_validator("stripe_api_base", mode="after")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
-        from urllib.parse import urlsplit
-
         if url is None:
             return None
         parts = urlsplit(url)
