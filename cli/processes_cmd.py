@@ -176,4 +176,5 @@ def worker(args: argparse.Namespace) -> int:
 def scheduler(args: argparse.Namespace) -> int:
     from workers.scheduler_main import run_scheduler
 
+    _require_newest_schema(load_settings())  # like serve and worker: never on an old schema
     return run_scheduler()

@@ -38,7 +38,7 @@ from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
 from shared.queue import create_broker, enqueue_deliveries, enqueue_events
 from shared.redis_client import create_async_redis, create_redis
-from shared.settings import Settings, SettingsError, load_settings
+from shared.settings import Settings, SettingsError, load_settings, warn_about_unusual_values
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("ingress")
@@ -168,4 +168,5 @@ def create_app_from_env() -> WebhookFastPath:
     """uvicorn factory (`billing serve`): reads the environment once."""
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
+    warn_about_unusual_values(settings)
     return create_app(settings)

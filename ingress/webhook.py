@@ -30,7 +30,7 @@ async def receive_stripe_webhook(request: Request) -> Response:
         verify_stripe_signature(
             body,
             request.headers.get("stripe-signature"),
-            ctx.settings.webhook_secrets,
+            tuple(secret.get_secret_value() for secret in ctx.settings.webhook_secrets),
             ctx.settings.webhook_tolerance_s,
         )
         envelope = parse_event_envelope(body)

@@ -10,6 +10,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from pydantic import SecretStr
 
 # The text format every Prometheus reads (what prometheus_client itself answers by default).
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
@@ -35,11 +36,11 @@ def exposition_text(directory: str | None, extra: Iterable[Collector] = ()) -> b
     return generate_latest(registry)
 
 
-def token_accepted(authorization: str | None, token: str | None) -> bool:
+def token_accepted(authorization: str | None, token: SecretStr | None) -> bool:
     """True when no token is configured, or the header is `Bearer <token>`."""
-    if not token:
+    if token is None or not token.get_secret_value():
         return True
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(given.strip().encode(), token.encode())
+    return hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from shared.prometheus.exposition import CONTENT_TYPE, exposition_text, token_accepted
 from shared.settings import SettingsError
 
@@ -22,7 +24,7 @@ class PortUnavailable(SettingsError):
 
 
 class _MetricsHandler(BaseHTTPRequestHandler):
-    def __init__(self, directory: Path, token: str | None, *args: Any) -> None:
+    def __init__(self, directory: Path, token: SecretStr | None, *args: Any) -> None:
         self.directory = directory
         self.token = token
         super().__init__(*args)
@@ -52,7 +54,7 @@ def _error(message: str) -> bytes:
 
 
 def start_exposition_server(
-    port: int, directory: Path, token: str | None, host: str = "0.0.0.0"
+    port: int, directory: Path, token: SecretStr | None, host: str = "0.0.0.0"
 ) -> ThreadingHTTPServer:
     """Bound before any worker starts, so a taken port stops `billing worker` at once."""
     try:
