@@ -62,7 +62,10 @@ def fill_args(
 def fresh_entry(entry: bytes | str | None, dirty: bytes | str | None) -> dict[str, Any] | None:
     """The cached entitlements, or None when missing or older than a pending recompute."""
     body = fresh_json(entry, dirty)
-    return None if body is None else json.loads(body)  # type: ignore[no-any-return]
+    if body is None:
+        return None
+    entitlements: dict[str, Any] = json.loads(body)
+    return entitlements
 
 
 def fresh_json(entry: bytes | str | None, dirty: bytes | str | None) -> bytes | None:
