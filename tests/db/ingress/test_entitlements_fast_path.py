@@ -41,7 +41,7 @@ def _cache(client: redis.Redis, user_id: str, version: int, grants: dict[str, ob
     assert client.eval(STORE_IF_NEWER, len(keys), *keys, *args) == 1
 
 
-def _error(response, status: int) -> str:  # type: ignore[no-untyped-def]
+def _error(response, status: int) -> str:
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
     body = response.json()
