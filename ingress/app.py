@@ -31,6 +31,7 @@ from ingress.group_commit import GroupCommitter
 from ingress.path_guard import RefuseNulBytes
 from ingress.prometheus.endpoint import prometheus_metrics
 from ingress.read_api import entitlements, metrics
+from ingress.read_api.entitlements_fast_path import EntitlementsFastPath
 from ingress.request_log import RequestLogMiddleware
 from ingress.webhook_fast_path import WebhookFastPath
 from shared.db.engine import create_async_pool, create_sync_engine
@@ -120,7 +121,7 @@ def require_webhook_secrets(settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings) -> WebhookFastPath:
+def create_app(settings: Settings) -> EntitlementsFastPath:
     require_webhook_secrets(settings)
 
     @asynccontextmanager
@@ -161,10 +162,10 @@ def create_app(settings: Settings) -> WebhookFastPath:
         lifespan=lifespan,
         exception_handlers={**handlers, HTTPException: http_error, Exception: internal_error},
     )
-    return WebhookFastPath(app)
+    return EntitlementsFastPath(app, then=WebhookFastPath(app))
 
 
-def create_app_from_env() -> WebhookFastPath:
+def create_app_from_env() -> EntitlementsFastPath:
     """uvicorn factory (`billing serve`): reads the environment once."""
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
