@@ -20,10 +20,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
+from ingress.prometheus.web_metrics import observe_request
 from ingress.read_api.entitlements import get_user_entitlements
 from ingress.request_log import log_request
 
-# As the app's route `/api/v1/entitlements/project/{project_id}/user/{user_id}` matches
+ENTITLEMENTS_ROUTE = "/api/v1/entitlements/project/{project_id}/user/{user_id}"
+# As the app's route ENTITLEMENTS_ROUTE matches
 ENTITLEMENTS_PATH = re.compile(r"/api/v1/entitlements/project/([^/]+)/user/([^/]+)")
 
 
@@ -50,6 +52,7 @@ class EntitlementsFastPath:
             response = await internal_error(request, exc)
         await response(scope, receive, send)
         log_request(scope, response.status_code, started)
+        observe_request(ENTITLEMENTS_ROUTE, response.status_code, time.perf_counter() - started)
 
 
 def _entitlements_read(scope: Scope) -> re.Match[str] | None:
