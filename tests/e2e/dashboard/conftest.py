@@ -43,12 +43,27 @@ class Service:
     worker: processes.ServiceProcess
 
 
-@pytest.fixture
-def service(fake_stripe: FakeStripe, project: str, tmp_path: Path) -> Iterator[Service]:
-    """Web and worker on the test stores, reconciling against the fake Stripe API."""
-    env = process_env(**fake_stripe_env(fake_stripe))
-    web, base_url = processes.start_web(env, tmp_path)
-    worker = processes.start_worker(env, tmp_path)
+@pytest.fixture(scope="module")
+def stripe_account() -> Iterator[FakeStripe]:
+    """One fake Stripe API for the module's service (each test uses ids of its own)."""
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def service(
+    stripe_account: FakeStripe, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """Web and worker on the test stores, reconciling against the fake Stripe API: started once
+    for the module (the stores are still emptied before each test)."""
+    env = process_env(**fake_stripe_env(stripe_account))
+    log_dir = tmp_path_factory.mktemp("dashboard")
+    worker = processes.start_worker(env, log_dir)  # first: it takes longest to be ready
+    try:
+        web, base_url = processes.start_web(env, log_dir)
+    except BaseException:
+        worker.stop()
+        raise
     try:
         yield Service(base_url, web, worker)
     finally:
