@@ -112,7 +112,7 @@ def _projects(ctx: IngressContext, now: datetime) -> list[dict[str, Any]]:
                 "subscriptions": subscriptions,
                 "mrr": report["mrr"]["currencies"],
                 "revenue": report["revenue"],
-                "mrr_charts": {cur: charts.line(days) for cur, days in by_day["mrr"].items()},
+                "mrr_charts": {cur: _mrr_line(days) for cur, days in by_day["mrr"].items()},
                 "revenue_charts": {
                     cur: _revenue_bars(days) for cur, days in by_day["revenue"].items()
                 },
@@ -120,6 +120,10 @@ def _projects(ctx: IngressContext, now: datetime) -> list[dict[str, Any]]:
             }
         )
     return shown
+
+
+def _mrr_line(days: list[list[Any]]) -> charts.Line:
+    return charts.line([(day[5:], n) for day, n in days])
 
 
 def _revenue_bars(days: list[list[Any]]) -> charts.StackedBars:

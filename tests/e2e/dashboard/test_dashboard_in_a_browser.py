@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import Engine
 
 from tests import stripe_events as se
@@ -20,8 +20,8 @@ from tests.support.stores import ADMIN_TOKEN, fail_event, insert_event, store_ev
 from tests.support.stripe_account import add_purchase, add_subscription, stripe_event
 
 pytestmark = pytest.mark.e2e
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
 OUTAGE = "OperationalError: connection to server at 127.0.0.1 port 5432 failed: server closed"
 DEADLINE_S = 30
 
