@@ -21,6 +21,7 @@ from shared.metrics.report import Window
 from shared.operations import apps, events
 from shared.operations.metrics import project_metrics, project_subscriptions
 from shared.queue import queue_depths
+from shared.settings import MAX_DAYS_BACK
 from shared.statuses import EventStatus
 
 HOURS = 24
@@ -63,6 +64,7 @@ def overview_context(ctx: IngressContext, now: datetime) -> dict[str, Any]:
         "projects": _projects(ctx, now),
         "stripe_configured": ctx.settings.stripe_secret_key is not None,
         "days_back": ctx.settings.reconciliation_days_back,
+        "max_days_back": MAX_DAYS_BACK,
     }
 
 

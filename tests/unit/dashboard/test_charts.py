@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_charts_without_data_have_an_axis_and_no_bar() -> None:
 def test_metrics_by_day_list_every_day_of_the_window_per_currency() -> None:
     window = Window(date(2026, 11, 1), date(2026, 11, 3))
     mrr = [{"day": date(2026, 11, 2), "currency": "usd", "mrr": 2000, "paying": 1}]
-    revenue = [
+    revenue: list[dict[str, Any]] = [
         {"day": date(2026, 11, 1), "currency": "eur", "gross": 900},
         {"day": date(2026, 11, 3), "currency": None, "gross": 5},
     ]
