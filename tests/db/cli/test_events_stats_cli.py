@@ -32,4 +32,3 @@ def test_events_stats_without_redis_still_counts_events(clean_db: Engine) -> Non
     result = billing("events", "stats", REDIS_URL=CLOSED_REDIS_URL)
     assert result.code == 0, result.err
     assert "queue messages: unavailable" in result.out
-
