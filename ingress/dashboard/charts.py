@@ -61,7 +61,7 @@ def nice_max(value: int) -> int:
 
 def _ticks(top: int) -> list[Tick]:
     plot = HEIGHT - BOTTOM - TOP
-    parts = (0, 2) if top < 2 else (0, 1, 2)
+    parts = (0, 1, 2) if top % 2 == 0 else (0, 2)  # a middle line only at a whole number
     return [Tick(y=TOP + plot - plot * part / 2, value=top * part // 2) for part in parts]
 
 

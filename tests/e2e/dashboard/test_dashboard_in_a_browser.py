@@ -71,8 +71,7 @@ def test_an_operator_retries_a_failed_event_and_sees_what_the_user_gains_and_why
     event = stripe_event(stripe_account, "customer.subscription.created", sub, sub["created"])
     store_event(clean_db, event)
     fail_event(clean_db, event["id"], OUTAGE)
-    for n, status in enumerate(["processed"] * 14 + ["skipped"] * 6):
-        insert_event(clean_db, f"evt_earlier_{n}", status=status, age_hours=n % 20)
+    earlier_day(clean_db)
 
     sign_in(page)
     failed = page.get_by_role("region", name="Failed events")
@@ -119,11 +118,13 @@ def test_an_operator_retries_a_failed_event_and_sees_what_the_user_gains_and_why
 
 
 def test_an_operator_starts_a_reconciliation_run_and_sees_it_finish(
-    page: Page, service: Service, stripe_account: FakeStripe, project: str, screenshots: Path
-) -> None:
+    page: Page, service: Service, stripe_account: FakeStripe, project: str, clean_db: Engine,
+    screenshots: Path,
+) -> None:  # fmt: skip
     """The run finds a purchase whose event never arrived, and the buyer gains it."""
     book = add_purchase(stripe_account, "pi_book", "bob", product="prod_book")
     stripe_event(stripe_account, "payment_intent.succeeded", book, book["created"])
+    earlier_day(clean_db)
 
     sign_in(page)
     runs = page.get_by_role("region", name="Reconciliation runs")
@@ -146,6 +147,15 @@ def test_an_operator_starts_a_reconciliation_run_and_sees_it_finish(
     expect(grant.get_by_role("rowheader")).to_have_text("prod_book")
     expect(grant).to_contain_text("purchase pi_book (succeeded)")
     expect(grant).to_contain_text("never (lifetime)")
+
+
+def earlier_day(engine: Engine) -> None:
+    """Events of the last day, for the overview's chart (and its screenshot)."""
+    statuses = ["processed"] * 3 + ["skipped"]
+    for n in range(40):
+        insert_event(engine, f"evt_earlier_{n}", status=statuses[n % 4], age_hours=n * 7 % 23)
+    insert_event(engine, "evt_earlier_failed", "invoice.payment_succeeded", age_hours=4)
+    fail_event(engine, "evt_earlier_failed", "InvoiceMissing: no invoice in_1 at Stripe")
 
 
 def look_up(page: Page, user_id: str) -> None:

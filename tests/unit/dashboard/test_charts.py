@@ -51,6 +51,7 @@ def test_charts_without_data_have_an_axis_and_no_bar() -> None:
     assert charts.stacked_bars([], ["failed"]).bars == []
     assert charts.line([]).points == ""
     assert [tick.value for tick in charts.line([("11-01", 0)]).ticks] == [0, 1]
+    assert [tick.value for tick in charts.line([("11-01", 4)]).ticks] == [0, 5]
 
 
 def test_metrics_by_day_list_every_day_of_the_window_per_currency() -> None:
