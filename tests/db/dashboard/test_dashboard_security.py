@@ -106,6 +106,17 @@ def test_the_session_cookie_is_http_only_same_site_strict_for_8_hours(ingress: T
     assert "secure" not in flags  # plain http: a Secure cookie would never come back
 
 
+def test_a_forwarded_proto_header_alone_does_not_make_it_secure(ingress: TestClient) -> None:
+    """Only uvicorn's trusted proxies (FORWARDED_ALLOW_IPS) turn a request into https."""
+    answer = ingress.post(
+        SIGN_IN,
+        data={"admin_key": ADMIN_TOKEN},
+        headers={"X-Forwarded-Proto": "https"},
+        follow_redirects=False,
+    )
+    assert "secure" not in _cookie_flags(answer.headers["set-cookie"])
+
+
 def test_the_session_cookie_is_secure_over_https(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         answer = client.post(SIGN_IN, data={"admin_key": _key(client)}, follow_redirects=False)
