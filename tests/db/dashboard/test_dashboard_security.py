@@ -19,7 +19,7 @@ from ingress.dashboard.session import COOKIE_NAME, SESSION_MAX_AGE_S
 from shared.settings import Settings
 from tests.support.dashboard import ACTIONS, PAGES, SIGN_IN, csrf_token, sign_in
 from tests.support.state import create_project
-from tests.support.stores import ADMIN_TOKEN, event_row, insert_event
+from tests.support.stores import ADMIN_TOKEN, CLOSED_REDIS_URL, event_row, insert_event
 
 Factory = Callable[..., TestClient]
 
@@ -152,6 +152,13 @@ def test_sign_in_attempts_are_limited_per_address(
     assert all(0 < clean_redis.ttl(key) <= 61 for key in clean_redis.keys("billing:dashboard:*"))
     clean_redis.flushdb()  # the next minute
     sign_in(ingress)
+
+
+def test_while_redis_is_down_each_process_counts_attempts_itself(ingress_factory: Factory) -> None:
+    client = ingress_factory(REDIS_URL=CLOSED_REDIS_URL)
+    for _ in range(SIGN_IN_ATTEMPTS):
+        assert client.post(SIGN_IN, data={"admin_key": "wrong"}).status_code == 401
+    assert client.post(SIGN_IN, data={"admin_key": ADMIN_TOKEN}).status_code == 429
 
 
 def test_sign_out_ends_the_session(ingress: TestClient) -> None:
