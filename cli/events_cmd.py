@@ -1,16 +1,20 @@
-"""`billing events list|show|retry|prune`: the operator's view of the inbox."""
+"""`billing events list|show|stats|retry|prune`: the operator's view of the inbox."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from cli.context import parts
 from shared.db.webhook_events import event_json
+from shared.isotime import iso_utc
 from shared.operations import events
+from shared.queue import queue_depths
 from shared.statuses import EventStatus
 from shared.tenants import TenantError
 
@@ -31,6 +35,12 @@ def register(commands: Any) -> None:
     p.add_argument("event_id", help="Stripe event id, evt_…")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(run=events_show)
+    p = sub.add_parser(
+        "stats", help="events by status over the last hours, the backlog and the queues"
+    )
+    p.add_argument("--hours", type=_positive, default=24, help="hours back (default 24)")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(run=events_stats)
     p = sub.add_parser("retry", help="re-enqueue a failed event, or every failed event")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", dest="event_id", help="one event id, evt_…")
@@ -74,6 +84,41 @@ def events_list(args: argparse.Namespace) -> int:
             f"{row.id:<{id_width}}  {row.type:<{type_width}}  {row.status:<10} "
             f"{row.attempts:>5}  {row.received_at:%Y-%m-%d %H:%M:%S}  {error}"
         )
+    return 0
+
+
+def events_stats(args: argparse.Namespace) -> int:
+    """What the dashboard's overview shows of the inbox, from the same functions."""
+    now = datetime.now(UTC)
+    since = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=args.hours - 1)
+    by_hour = events.counts_by_hour(parts().engine, since)
+    backlog = events.backlog(parts().engine)
+    try:
+        queues: dict[str, int] | None = queue_depths(parts().broker)
+    except (RedisError, OSError):
+        queues = None
+    oldest = backlog.oldest_received_at
+    report = {
+        "since": iso_utc(since),
+        "totals": {s.value: sum(r.n for r in by_hour if r.status == s) for s in EventStatus},
+        "by_hour": [
+            {"hour": iso_utc(row.hour), "status": row.status, "count": row.n} for row in by_hour
+        ],
+        "waiting": backlog.waiting,
+        "oldest_waiting_received_at": iso_utc(oldest),
+        "lag_seconds": int((now - oldest).total_seconds()) if oldest else None,
+        "queues": queues,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"events received since {report['since']}:")
+    for status, count in report["totals"].items():
+        print(f"  {status:<10} {count:>8}")
+    lag = "none waiting" if oldest is None else f"oldest waiting {report['lag_seconds']} s"
+    print(f"waiting for a worker: {backlog.waiting} ({lag})")
+    shown = ", ".join(f"{name} {n}" for name, n in queues.items()) if queues else "unavailable"
+    print(f"queue messages: {shown}")
     return 0
 
 

@@ -27,6 +27,11 @@ def register(commands: Any) -> None:
     p.add_argument("--project", required=True, help="project id")
     p.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day (UTC)")
     p.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last day (UTC), inclusive")
+    p.add_argument(
+        "--by-day",
+        action="store_true",
+        help="also MRR at each day's end and gross revenue of each day (the dashboard's charts)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON, as the API answers")
     p.set_defaults(run=metrics)
 
@@ -43,7 +48,7 @@ def metrics(args: argparse.Namespace) -> int:
     )
     window = Window.parse(first, args.last or today.isoformat())
     with parts().engine.connect() as conn:
-        report = project_metrics(conn, args.project, window)
+        report = project_metrics(conn, args.project, window, by_day=args.by_day)
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
         return 0
@@ -83,7 +88,21 @@ def _tables(report: dict[str, Any]) -> str:
         for cur, m in revenue[key].items()
     ]
     lines += _table(["of", "currency", "gross", "refunded", "net", "count"], rows)
+    if "by_day" in report:
+        lines += ["", "By day (UTC; MRR at the day's end, gross revenue of the day)"]
+        lines += _table(["day", "currency", "mrr", "revenue"], _by_day_rows(report["by_day"]))
     return "\n".join(lines)
+
+
+def _by_day_rows(by_day: dict[str, Any]) -> list[list[Any]]:
+    mrr, revenue = by_day["mrr"], by_day["revenue"]
+    rows = []
+    for currency in sorted(set(mrr) | set(revenue)):
+        mrr_of = dict(mrr.get(currency, []))
+        revenue_of = dict(revenue.get(currency, []))
+        for day in sorted(set(mrr_of) | set(revenue_of)):
+            rows.append([day, currency, mrr_of.get(day, 0), revenue_of.get(day, 0)])
+    return rows
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:

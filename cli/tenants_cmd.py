@@ -7,6 +7,7 @@ from typing import Any
 
 from cli.context import parts
 from shared import tenants
+from shared.operations import apps
 from shared.operations.grace import change_grace
 
 
@@ -76,8 +77,7 @@ def projects_create(args: argparse.Namespace) -> int:
 
 
 def projects_list(args: argparse.Namespace) -> int:
-    with parts().engine.connect() as conn:
-        rows = tenants.list_projects(conn)
+    rows = apps.projects(parts().engine)
     print(f"{'ID':<24} {'NAME':<24} {'APPS':>4}  {'CREATED':<16}  DEFAULT  USER KEYS")
     for row in rows:
         default = "yes" if row.is_default else ""
@@ -133,10 +133,9 @@ def apps_create(args: argparse.Namespace) -> int:
 
 def apps_list(args: argparse.Namespace) -> int:
     tenants.validate_project_id(args.project)
-    with parts().engine.connect() as conn:
-        apps = tenants.list_apps(conn, args.project)
+    project_apps = apps.apps_of(parts().engine, args.project)
     print(f"{'ID':<22} {'NAME':<20} {'KEY':<12} {'STATUS':<8} CREATED")
-    for app in apps:
+    for app in project_apps:
         status = "active" if app.active else "revoked"
         print(
             f"{app.id:<22} {app.name:<20} {app.key_prefix + '…':<12} {status:<8} "
@@ -146,7 +145,6 @@ def apps_list(args: argparse.Namespace) -> int:
 
 
 def apps_revoke(args: argparse.Namespace) -> int:
-    with parts().engine.begin() as tx:
-        app = tenants.revoke_app(tx, args.app_id)
+    app = apps.revoke(parts().engine, args.app_id)
     print(f"revoked app {app.id} of project {app.project_id}")
     return 0

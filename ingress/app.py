@@ -25,6 +25,7 @@ from ingress import (
     webhook,
 )
 from ingress.context import IngressContext
+from ingress.dashboard import routes as dashboard
 from ingress.enqueuer import BackgroundEnqueuer
 from ingress.errors import DATABASE_ERRORS, database_unavailable, http_error, internal_error
 from ingress.group_commit import GroupCommitter
@@ -109,6 +110,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
         Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),
         Route(f"{admin}/{{event_id}}/retry", admin_events.retry_webhook_event, methods=["POST"]),
+        *dashboard.routes(),
     ]
 
 

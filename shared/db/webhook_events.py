@@ -101,6 +101,19 @@ LIST_NEWEST = Statement(
           AND (CAST(:since AS timestamptz) IS NULL OR received_at >= :since)
         ORDER BY received_at DESC, id LIMIT :limit"""
 )
+# Events received since :since, per UTC hour and status: one range of the (status,
+# received_at) index per status.
+COUNT_BY_HOUR = Statement(
+    """SELECT date_trunc('hour', w.received_at) AS hour, s.status, count(*) AS n
+       FROM unnest(CAST(:statuses AS text[])) AS s(status)
+       JOIN webhook_events w ON w.status = s.status AND w.received_at >= :since
+       GROUP BY 1, 2 ORDER BY 1, 2"""
+)
+# Waiting for a worker: how many `received` events, and since when the oldest.
+BACKLOG = Statement(
+    """SELECT count(*) AS waiting, min(received_at) AS oldest_received_at
+       FROM webhook_events WHERE status = 'received'"""
+)
 # Retrying: back to `received`, attempts and last error kept; the caller enqueues after commit.
 MARK_FOR_RETRY = Statement(
     """UPDATE webhook_events
@@ -259,6 +272,15 @@ def list_events(
         "limit": limit,
     }
     return list(tx.execute(LIST_NEWEST.sync, params))
+
+
+def count_by_hour(tx: Connection, since: datetime) -> list[Row[Any]]:
+    params = {"statuses": [status.value for status in EventStatus], "since": since}
+    return list(tx.execute(COUNT_BY_HOUR.sync, params))
+
+
+def backlog(tx: Connection) -> Row[Any]:
+    return tx.execute(BACKLOG.sync).one()
 
 
 def mark_for_retry(tx: Connection, event_id: str) -> bool:

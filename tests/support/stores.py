@@ -135,17 +135,20 @@ def insert_event(
     event_type: str = "customer.created",
     status: str = "received",
     age_days: int = 0,
+    age_hours: int = 0,
 ) -> None:
-    """Store a bare event, as if the workers had left it `status`, received `age_days` ago."""
+    """Store a bare event, as if the workers had left it `status`, received `age_days` and
+    `age_hours` ago."""
     store_event(engine, {"id": event_id, "type": event_type, "created": 1_700_000_000})
     with engine.begin() as tx:
         tx.execute(
             text(
                 """UPDATE webhook_events
-                   SET status = :status, received_at = now() - make_interval(days => :age)
+                   SET status = :status,
+                       received_at = now() - make_interval(days => :age, hours => :hours)
                    WHERE id = :id"""
             ),
-            {"id": event_id, "status": status, "age": age_days},
+            {"id": event_id, "status": status, "age": age_days, "hours": age_hours},
         )
 
 
@@ -154,6 +157,18 @@ def set_event_status(engine: Engine, event_id: str, status: str) -> None:
         tx.execute(
             text("UPDATE webhook_events SET status = :status WHERE id = :id"),
             {"id": event_id, "status": status},
+        )
+
+
+def fail_event(engine: Engine, event_id: str, error: str, attempts: int = 3) -> None:
+    """As if every try of the stored event had failed with `error` (a store outage, say)."""
+    with engine.begin() as tx:
+        tx.execute(
+            text(
+                """UPDATE webhook_events SET status = 'failed', attempts = :attempts,
+                          error_message = :error WHERE id = :id"""
+            ),
+            {"id": event_id, "attempts": attempts, "error": error},
         )
 
 
