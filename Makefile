@@ -11,10 +11,14 @@ export DATABASE_URL
 .PHONY: install run test test-database test-unit test-db test-e2e migrate migration rollback lint \
     bench db clean
 
+# Bytecode is compiled at install: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every
+# process would otherwise compile the libraries again at each start (2.8 s of CPU against 1.1 s).
 $(BIN)/billing: pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --all-extras --python $(BIN)/python -q
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --all-extras --compile-bytecode \
+	    --python $(BIN)/python -q
+	$(BIN)/python -m compileall -q -j 0 cli ingress shared workers migrations tests >/dev/null
 	touch $(BIN)/billing
 
 install: $(BIN)/billing ## create .venv with the locked dependencies and the project

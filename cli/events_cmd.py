@@ -1,13 +1,14 @@
-"""`billing events list|show|retry|prune`: the operator's view of the inbox."""
+"""`billing events list|show|stats|retry|prune`: the operator's view of the inbox."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
+from redis.exceptions import RedisError
 
 from cli.context import parts
 from cli.failures import redact
@@ -15,7 +16,9 @@ from cli.options import AsJson, sub_app
 from cli.output import print_json, print_table
 from cli.progress import ProgressView
 from shared.db.webhook_events import event_json
+from shared.isotime import iso_utc
 from shared.operations import events
+from shared.queue import queue_depths
 from shared.statuses import EventStatus
 from shared.tenants import TenantError
 
@@ -26,6 +29,9 @@ def register(app: typer.Typer) -> None:
     group = sub_app("events", "List, show, retry and prune stored webhook events.")
     group.command("list", help="List stored events, newest first.")(events_list)
     group.command("show", help="Show one event: its payload, attempts and full error.")(events_show)
+    group.command(
+        "stats", help="Count events by status over the last hours; show the backlog and queues."
+    )(events_stats)
     group.command("retry", help="Queue a failed event again, or every failed event.")(events_retry)
     group.command(
         "prune", help="Delete processed and skipped events older than N days (never failed ones)."
@@ -99,6 +105,44 @@ def events_show(event_id: EventId, as_json: AsJson = False) -> int:
     print(f"{'error:':<14}{row.error_message or '-'}")
     print("payload:")
     print(json.dumps(row.payload, indent=2, sort_keys=True))
+    return 0
+
+
+def events_stats(
+    hours: Annotated[int, typer.Option(min=1, help="Count the events of the last N hours.")] = 24,
+    as_json: AsJson = False,
+) -> int:
+    """What the dashboard's overview shows of the inbox, from the same functions."""
+    now = datetime.now(UTC)
+    since = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    by_hour = events.counts_by_hour(parts().engine, since)
+    backlog = events.backlog(parts().engine)
+    try:
+        queues: dict[str, int] | None = queue_depths(parts().broker)
+    except (RedisError, OSError):
+        queues = None
+    oldest = backlog.oldest_received_at
+    report = {
+        "since": iso_utc(since),
+        "totals": {s.value: sum(r.n for r in by_hour if r.status == s) for s in EventStatus},
+        "by_hour": [
+            {"hour": iso_utc(row.hour), "status": row.status, "count": row.n} for row in by_hour
+        ],
+        "waiting": backlog.waiting,
+        "oldest_waiting_received_at": iso_utc(oldest),
+        "lag_seconds": int((now - oldest).total_seconds()) if oldest else None,
+        "queues": queues,
+    }
+    if as_json:
+        print_json(report)
+        return 0
+    print(f"events received since {report['since']}:")
+    for status, count in report["totals"].items():
+        print(f"  {status:<10} {count:>8}")
+    lag = "none waiting" if oldest is None else f"oldest waiting {report['lag_seconds']} s"
+    print(f"waiting for a worker: {backlog.waiting} ({lag})")
+    shown = ", ".join(f"{name} {n}" for name, n in queues.items()) if queues else "unavailable"
+    print(f"queue messages: {shown}")
     return 0
 
 

@@ -42,6 +42,14 @@ def metrics(
             "--to", metavar="YYYY-MM-DD", help="The last day (UTC), inclusive.", show_default=False
         ),
     ] = None,
+    by_day: Annotated[
+        bool,
+        typer.Option(
+            "--by-day",
+            help="Also show MRR at each day's end and gross revenue of each day (the "
+            "dashboard's charts).",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> int:
     validate_project_id(project)
@@ -51,7 +59,7 @@ def metrics(
         last or today.isoformat(),
     )
     with parts().engine.connect() as conn:
-        report = project_metrics(conn, project, window)
+        report = project_metrics(conn, project, window, by_day=by_day)
     if as_json:
         print_json(report, sort_keys=True)
         return 0
@@ -99,7 +107,21 @@ def _tables(report: dict[str, Any]) -> str:
         for cur, m in revenue[key].items()
     ]
     lines += _table(["of", "currency", "gross", "refunded", "net", "count"], rows)
+    if "by_day" in report:
+        lines += ["", "By day (UTC; MRR at the day's end, gross revenue of the day)"]
+        lines += _table(["day", "currency", "mrr", "revenue"], _by_day_rows(report["by_day"]))
     return "\n".join(lines)
+
+
+def _by_day_rows(by_day: dict[str, Any]) -> list[list[Any]]:
+    mrr, revenue = by_day["mrr"], by_day["revenue"]
+    rows = []
+    for currency in sorted(set(mrr) | set(revenue)):
+        mrr_of = dict(mrr.get(currency, []))
+        revenue_of = dict(revenue.get(currency, []))
+        for day in sorted(set(mrr_of) | set(revenue_of)):
+            rows.append([day, currency, mrr_of.get(day, 0), revenue_of.get(day, 0)])
+    return rows
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:

@@ -11,6 +11,11 @@ from typing import Annotated
 import typer
 
 from cli.supervisor import supervise
+from shared.prometheus.multiprocess import (
+    count_into,
+    fresh_metrics_directory,
+    multiprocess_environment,
+)
 from shared.refusals import Refused
 from shared.settings import Settings, SettingsError, load_settings
 
@@ -110,15 +115,18 @@ def serve(
     settings = load_settings()
     require_webhook_secrets(settings)
     _require_newest_schema(settings)
-    uvicorn.run(
-        "ingress.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-    )
+    # --workers N: N processes, each answering /metrics with the counts of all of them
+    with fresh_metrics_directory("web") as metrics_directory:
+        count_into(metrics_directory)
+        uvicorn.run(
+            "ingress.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+        )
     return 0
 
 
@@ -142,23 +150,34 @@ def worker(
     ] = 2,
 ) -> int:
     from shared.queue import ENRICHMENT_QUEUE, EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE
+    from workers.prometheus.exposition_server import start_exposition_server
 
     # a bad variable or an old schema stops here, in one line, before any process forks
-    _require_newest_schema(load_settings())
+    settings = load_settings()
+    _require_newest_schema(settings)
     dramatiq = [sys.executable, "-m", "dramatiq", "workers.main", "--skip-logging"]
     pool = [*dramatiq, "--processes", str(processes), "--threads", str(threads)]
-    if enrichment_threads <= 0:
-        os.execv(sys.executable, pool)
-    return supervise(
-        [
+    commands = [pool]
+    if enrichment_threads > 0:
+        commands = [
             [*pool, "--queues", EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE],
             [*dramatiq, "--processes", "1", "--threads", str(enrichment_threads),
              "--queues", ENRICHMENT_QUEUE],
-        ]
-    )  # fmt: skip
+        ]  # fmt: skip
+    # One exposition (WORKER_METRICS_PORT) for every process of both Dramatiq invocations.
+    with fresh_metrics_directory("worker") as metrics_directory:
+        server = start_exposition_server(
+            settings.worker_metrics_port, metrics_directory, settings.metrics_token
+        )
+        try:
+            env = {**os.environ, **multiprocess_environment(metrics_directory)}
+            return supervise(commands, env=env)
+        finally:
+            server.shutdown()
 
 
 def scheduler() -> int:
     from workers.scheduler_main import run_scheduler
 
+    _require_newest_schema(load_settings())  # like serve and worker: never on an old schema
     return run_scheduler()

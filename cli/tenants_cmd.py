@@ -10,6 +10,7 @@ from cli.context import parts
 from cli.options import AsJson, Project, sub_app
 from cli.output import print_json, print_table
 from shared import tenants
+from shared.operations import apps as project_apps
 from shared.operations.grace import change_grace
 
 ProjectId = Annotated[
@@ -72,8 +73,7 @@ def projects_create(
 
 
 def projects_list(as_json: AsJson = False) -> int:
-    with parts().engine.connect() as conn:
-        rows = tenants.list_projects(conn)
+    rows = project_apps.projects(parts().engine)
     if as_json:
         listed = [
             {"id": row.id, "name": row.name, "active_apps": row.active_apps,
@@ -169,8 +169,7 @@ def apps_create(
 
 def apps_list(project: Project, as_json: AsJson = False) -> int:
     tenants.validate_project_id(project)
-    with parts().engine.connect() as conn:
-        apps = tenants.list_apps(conn, project)
+    apps = project_apps.apps_of(parts().engine, project)
     if as_json:
         listed = [
             {"id": app.id, "project_id": app.project_id, "name": app.name,
@@ -197,7 +196,6 @@ def apps_revoke(
         str, typer.Argument(help="The app's id, e.g. app_0123abcd….", show_default=False)
     ],
 ) -> int:
-    with parts().engine.begin() as tx:
-        app = tenants.revoke_app(tx, app_id)
+    app = project_apps.revoke(parts().engine, app_id)
     print(f"revoked app {app.id} of project {app.project_id}")
     return 0

@@ -25,11 +25,14 @@ from ingress import (
     webhook,
 )
 from ingress.context import IngressContext
+from ingress.dashboard import routes as dashboard
 from ingress.enqueuer import BackgroundEnqueuer
 from ingress.errors import DATABASE_ERRORS, database_unavailable, http_error, internal_error
 from ingress.group_commit import GroupCommitter
 from ingress.path_guard import RefuseNulBytes
+from ingress.prometheus.endpoint import prometheus_metrics
 from ingress.read_api import entitlements, metrics
+from ingress.read_api.entitlements_fast_path import EntitlementsFastPath
 from ingress.request_log import RequestLogMiddleware
 from ingress.webhook_fast_path import WebhookFastPath
 from shared.db.engine import create_async_pool, create_sync_engine
@@ -37,7 +40,7 @@ from shared.entitlements.cache_refresh import EntitlementCache
 from shared.log_setup import configure_logging
 from shared.queue import create_broker, enqueue_deliveries, enqueue_events
 from shared.redis_client import create_async_redis, create_redis
-from shared.settings import Settings, SettingsError, load_settings
+from shared.settings import Settings, SettingsError, load_settings, warn_about_unusual_values
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("ingress")
@@ -53,6 +56,7 @@ def routes() -> list[BaseRoute]:
         Route("/health", health.health),
         Route("/live", health.health),
         Route("/ready", health.ready),
+        Route("/metrics", prometheus_metrics),
         Route("/api/v1/openapi.json", openapi.openapi_document),
         Route("/api/v1/docs", api_docs.docs_page),
         Mount(api_docs.ASSETS_PATH, app=api_docs.assets(), name="docs-assets"),
@@ -106,6 +110,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{admin}/retry-failed", admin_events.retry_failed_webhook_events, methods=["POST"]),
         Route(f"{admin}/{{event_id}}", admin_events.get_webhook_event),
         Route(f"{admin}/{{event_id}}/retry", admin_events.retry_webhook_event, methods=["POST"]),
+        *dashboard.routes(),
     ]
 
 
@@ -118,7 +123,7 @@ def require_webhook_secrets(settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings) -> WebhookFastPath:
+def create_app(settings: Settings) -> EntitlementsFastPath:
     require_webhook_secrets(settings)
 
     @asynccontextmanager
@@ -159,11 +164,12 @@ def create_app(settings: Settings) -> WebhookFastPath:
         lifespan=lifespan,
         exception_handlers={**handlers, HTTPException: http_error, Exception: internal_error},
     )
-    return WebhookFastPath(app)
+    return EntitlementsFastPath(app, then=WebhookFastPath(app))
 
 
-def create_app_from_env() -> WebhookFastPath:
+def create_app_from_env() -> EntitlementsFastPath:
     """uvicorn factory (`billing serve`): reads the environment once."""
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
+    warn_about_unusual_values(settings)
     return create_app(settings)

@@ -44,6 +44,6 @@ def authorize_admin(request: Request) -> JSONResponse | None:
     if not expected:
         return json_error(404, "not found")
     token = _bearer(request) or ""
-    if not hmac.compare_digest(token.encode(), expected.encode()):
+    if not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
         return json_error(401, "invalid admin token")
     return None

@@ -721,6 +721,19 @@ PATHS: Json = {
     ),
 }
 
+PATHS["/metrics"] = _get(
+    "Prometheus metrics of every web process (CONTRACT section 12); the gauges of a store that "
+    "does not answer are left out, never the answer",
+    {
+        "200": {
+            "description": "Prometheus text format 0.0.4",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        "401": _error("METRICS_TOKEN is set and the bearer token is missing or wrong"),
+    },
+    security=[{"metricsBearer": []}, {}],  # open while METRICS_TOKEN is not set
+)
+
 PATHS["/api/v1/docs"] = _get(
     "This document as a page (Swagger UI, served by the service itself)",
     {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
@@ -735,10 +748,11 @@ TAGS = (
     ("/api/v1/entitlements/", "apps", "what apps read and link with their API keys"),
     ("/api/v1/projects/", "apps", ""),
     ("/api/v1/", "meta", "this document"),
+    ("/metrics", "observability", "Prometheus metrics"),
     ("/", "health", "liveness and readiness"),
 )
 # Never a store on their path: these answer without PostgreSQL or Redis.
-STORELESS = {"/health", "/live", "/api/v1/openapi.json", "/api/v1/docs"}
+STORELESS = {"/health", "/live", "/api/v1/openapi.json", "/api/v1/docs", "/metrics"}
 
 
 def _operation_id(method: str, path: str) -> str:
@@ -781,6 +795,7 @@ OPENAPI_DOCUMENT: Json = {
             "appBearer": {"type": "http", "scheme": "bearer", "description": "app API key"},
             "appApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             "adminBearer": {"type": "http", "scheme": "bearer", "description": "ADMIN_API_KEY"},
+            "metricsBearer": {"type": "http", "scheme": "bearer", "description": "METRICS_TOKEN"},
         },
     },
 }

@@ -1,5 +1,6 @@
-"""One structured line per request: method, path, status, duration. (Stripe's webhooks do not
-pass through here: ingress/webhook_fast_path.py logs them.)"""
+"""One structured line per request (method, path, status, duration) and its Prometheus count
+by route template. (Stripe's webhooks do not pass through here: ingress/webhook_fast_path.py
+logs and counts them.)"""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ingress.prometheus.web_metrics import observe_request, route_template
 
 log = structlog.get_logger("ingress.request")
 
@@ -32,6 +35,8 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             log_request(scope, status, started)
+            # after the app: the router has put the matched route in the scope
+            observe_request(route_template(scope), status, time.perf_counter() - started)
 
 
 def log_request(scope: Scope, status: int, started: float) -> None:

@@ -13,6 +13,7 @@ from ingress.body import read_body_capped
 from ingress.context import IngressContext
 from ingress.envelope import EventEnvelope, parse_event_envelope
 from ingress.errors import DATABASE_ERRORS, WebhookRejected, discard_connections, json_error
+from ingress.prometheus.web_metrics import UNVERIFIED_TYPE, WebhookOutcome, count_webhook
 from ingress.signature import verify_stripe_signature
 from shared.db.webhook_events import EventRow
 
@@ -29,12 +30,13 @@ async def receive_stripe_webhook(request: Request) -> Response:
         verify_stripe_signature(
             body,
             request.headers.get("stripe-signature"),
-            ctx.settings.webhook_secrets,
+            tuple(secret.get_secret_value() for secret in ctx.settings.webhook_secrets),
             ctx.settings.webhook_tolerance_s,
         )
         envelope = parse_event_envelope(body)
     except WebhookRejected as exc:
         log.warning("webhook.rejected", reason=exc.reason, status=exc.status)
+        count_webhook(UNVERIFIED_TYPE, WebhookOutcome.REJECTED)
         return json_error(exc.status, exc.reason)
 
     bound = log.bind(event_id=envelope.id, event_type=envelope.type)
@@ -42,15 +44,18 @@ async def receive_stripe_webhook(request: Request) -> Response:
         is_new = await ctx.committer.store(_row(envelope, body))
     except asyncpg.DataError as exc:
         bound.warning("webhook.rejected", reason="payload cannot be stored", error=str(exc))
+        count_webhook(envelope.type, WebhookOutcome.REJECTED)
         return json_error(400, f"payload cannot be stored as JSON: {exc}")
     except DATABASE_ERRORS as exc:
         bound.error("webhook.store_failed", error=str(exc))
         await discard_connections(request)
+        count_webhook(envelope.type, WebhookOutcome.UNAVAILABLE)
         return json_error(503, "database unavailable; retry later")
 
     if is_new:
         ctx.enqueuer.put(envelope.id)  # after the 2xx is decided; never waits for Redis
     bound.info("webhook.received", duplicate=not is_new, duration_ms=_ms_since(started))
+    count_webhook(envelope.type, WebhookOutcome.NEW if is_new else WebhookOutcome.DUPLICATE)
     return JSONResponse({"received": True, "event_id": envelope.id, "duplicate": not is_new})
 
 

@@ -5,7 +5,8 @@ request's time. Everything else (any other path or method, the lifespan) goes to
 The route itself (ingress/webhook.py) is the same one, and so are its answers: the errors that
 the app's handlers would turn into JSON (503 for a store that cannot answer, 500 otherwise) are
 turned into the same JSON here. An accepted webhook is logged once, by its `webhook.received`
-line; any other answer gets the `request` line every route gets.
+line; any other answer gets the `request` line every route gets. Every answer is counted under
+the route's own path, as the app's middleware counts its routes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ingress.errors import DATABASE_ERRORS, database_unavailable, internal_error
+from ingress.prometheus.web_metrics import (
+    UNVERIFIED_TYPE,
+    WebhookOutcome,
+    count_webhook,
+    observe_request,
+)
 from ingress.request_log import log_request
 from ingress.webhook import WEBHOOK_PATH, receive_stripe_webhook
 
@@ -38,11 +45,14 @@ class WebhookFastPath:
             response = await receive_stripe_webhook(request)
         except DATABASE_ERRORS as exc:
             response = await database_unavailable(request, exc)
+            count_webhook(UNVERIFIED_TYPE, WebhookOutcome.UNAVAILABLE)
         except Exception as exc:
             response = await internal_error(request, exc)
+            count_webhook(UNVERIFIED_TYPE, WebhookOutcome.UNAVAILABLE)
         await response(scope, receive, send)
         if response.status_code != 200:
             log_request(scope, response.status_code, started)
+        observe_request(WEBHOOK_PATH, response.status_code, time.perf_counter() - started)
 
 
 def _is_webhook(scope: Scope) -> bool:

@@ -61,6 +61,16 @@ def fill_args(
 
 def fresh_entry(entry: bytes | str | None, dirty: bytes | str | None) -> dict[str, Any] | None:
     """The cached entitlements, or None when missing or older than a pending recompute."""
+    body = fresh_json(entry, dirty)
+    if body is None:
+        return None
+    entitlements: dict[str, Any] = json.loads(body)
+    return entitlements
+
+
+def fresh_json(entry: bytes | str | None, dirty: bytes | str | None) -> bytes | None:
+    """The cached entitlements as the JSON object stored (what `encode` wrote), or None when
+    missing or older than a pending recompute: the read API answers it without parsing it."""
     if entry is None:
         return None
     if isinstance(entry, str):
@@ -68,4 +78,4 @@ def fresh_entry(entry: bytes | str | None, dirty: bytes | str | None) -> dict[st
     version, _, body = entry.partition(b"|")
     if dirty is not None and int(dirty) > int(version):
         return None
-    return json.loads(body)  # type: ignore[no-any-return]
+    return body

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dramatiq
 import structlog
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name
 from dramatiq.middleware import AgeLimit, Callbacks, CurrentMessage, Pipelines, Retries, TimeLimit
 from dramatiq.results import Results
 from dramatiq.results.backends import RedisBackend
@@ -40,6 +41,8 @@ RESULT_TTL_MS = 10 * 60 * 1000
 HEARTBEAT_TIMEOUT_MS = 15_000
 MAINTENANCE_CHANCE_PER_MILLION = 50_000
 
+DECLARED_QUEUES = (EVENTS_QUEUE, MAINTENANCE_QUEUE, WEBHOOKS_QUEUE, ENRICHMENT_QUEUE)
+
 # Ten minutes per message: an event touches a handful of rows; a reconciliation run gets its own.
 EVENT_TIME_LIMIT_MS = 10 * 60 * 1000
 
@@ -69,10 +72,8 @@ def create_broker(settings: Settings) -> RedisBroker:
         heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
         maintenance_chance=MAINTENANCE_CHANCE_PER_MILLION,
     )  # type: ignore[no-untyped-call]
-    broker.declare_queue(EVENTS_QUEUE)
-    broker.declare_queue(MAINTENANCE_QUEUE)
-    broker.declare_queue(WEBHOOKS_QUEUE)
-    broker.declare_queue(ENRICHMENT_QUEUE)
+    for queue_name in DECLARED_QUEUES:
+        broker.declare_queue(queue_name)
     dramatiq.set_broker(broker)
     return broker
 
@@ -205,3 +206,14 @@ def call_maintenance(
     )
     backend = next(m.backend for m in broker.middleware if isinstance(m, Results))
     return message.get_result(backend=backend, block=True, timeout=int(timeout_s * 1000))
+
+
+def queue_depths(broker: RedisBroker) -> dict[str, int]:
+    """Messages per queue not yet acknowledged (waiting, delayed for a retry, or being run), as
+    Dramatiq's Redis broker keeps them: one hash `<ns>:<queue>[.DQ].msgs` of message bodies."""
+    pipe = broker.client.pipeline()
+    for queue_name in DECLARED_QUEUES:
+        for name in (queue_name, dq_name(queue_name)):
+            pipe.hlen(f"{broker.namespace}:{name}.msgs")
+    counts = iter(pipe.execute())
+    return {queue_name: int(next(counts)) + int(next(counts)) for queue_name in DECLARED_QUEUES}

@@ -14,7 +14,7 @@ SOCKET_TIMEOUT_S = 5.0
 
 def create_redis(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         socket_timeout=SOCKET_TIMEOUT_S,
     )
@@ -22,7 +22,7 @@ def create_redis(settings: Settings) -> redis.Redis:
 
 def create_async_redis(settings: Settings) -> aioredis.Redis:
     return aioredis.Redis.from_url(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         socket_timeout=SOCKET_TIMEOUT_S,
     )

@@ -1,129 +1,176 @@
-"""Configuration: read once from the environment into one typed object.
+"""Configuration: read once from the environment (and `.env`) into one typed object.
 
-A bad value stops the process at start with a message naming the variable.
+A bad value stops the process at start with a message naming the variable. Secrets are
+`SecretStr` (URLs: `SecretUrl`, password masked), so no repr, log line or error shows them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import structlog
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from shared.secret_url import SecretUrl, check_postgres_url, check_redis_url, with_driver
+
 StripeMode = Literal["live", "test", "both"]
-
-
-class SettingsError(ValueError):
-    """A variable holds a value the service cannot run with."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    redis_url: str
-    stripe_secret_key: str | None
-    webhook_secrets: tuple[str, ...]
-    stripe_api_base: str | None
-    webhook_tolerance_s: int
-    admin_api_key: str | None
-    reconciliation_enabled: bool
-    reconciliation_schedule_hour: int
-    reconciliation_days_back: int
-    log_format: str
-    event_max_retries: int
-    event_min_backoff_ms: int
-    event_max_backoff_ms: int
-    event_lock_timeout_ms: int
-    relay_after_s: int
-    stripe_api_rate: int
-    stripe_mode: StripeMode
-    webhook_endpoints_allow_http: bool
-    webhook_retry_delays_s: tuple[int, ...]
-    webhook_timeout_s: float
-    resync_wait_s: int
-    log_level: str = "info"
-
-    @property
-    def sync_database_url(self) -> str:
-        """SQLAlchemy URL for the psycopg (sync) driver: workers, CLI, Alembic."""
-        return _with_driver(self.database_url, "postgresql+psycopg")
-
-    @property
-    def asyncpg_dsn(self) -> str:
-        """Plain libpq URL, as asyncpg wants it."""
-        return _with_driver(self.database_url, "postgresql")
-
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 # Waits after the 1st, 2nd, … failed try of an outgoing webhook (CONTRACT section 9).
 DEFAULT_RETRY_DELAYS_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
 MAX_DAYS_BACK = 3650  # reconciliation look-back; Stripe keeps events for 30 days anyway
 DEFAULT_DATABASE_URL = "postgresql://postgres@localhost:5432/billing"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+ENV_FILE = ".env"
+# Variables whose value never appears in an error message (the URLs appear masked).
+SECRET_VARIABLES = frozenset({"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_API_KEY",
+                              "METRICS_TOKEN"})  # fmt: skip
+URL_VARIABLES = frozenset({"DATABASE_URL", "REDIS_URL"})
+LOWER_CASE_VARIABLES = ("LOG_FORMAT", "LOG_LEVEL", "STRIPE_MODE")
+
+log = structlog.get_logger("shared.settings")
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    return Settings(
-        database_url=_postgres_url(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
-        redis_url=_redis_url(env, "REDIS_URL", DEFAULT_REDIS_URL),
-        stripe_secret_key=_optional(env, "STRIPE_SECRET_KEY"),
-        webhook_secrets=_secret_list(env, "STRIPE_WEBHOOK_SECRET"),
-        stripe_api_base=_http_url(env, "STRIPE_API_BASE"),
-        webhook_tolerance_s=_int(env, "STRIPE_WEBHOOK_TOLERANCE", 300, low=0),
-        admin_api_key=_optional(env, "ADMIN_API_KEY"),
-        reconciliation_enabled=_bool(env, "RECONCILIATION_ENABLED", True),
-        reconciliation_schedule_hour=_int(env, "RECONCILIATION_SCHEDULE_HOUR", 2, low=0, high=23),
-        reconciliation_days_back=_int(
-            env, "RECONCILIATION_DAYS_BACK", 7, low=1, high=MAX_DAYS_BACK
-        ),
-        log_format=_choice(env, "LOG_FORMAT", "json", ("json", "console")),
-        log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
-        event_max_retries=_int(env, "EVENT_MAX_RETRIES", 8, low=0),
-        event_min_backoff_ms=_int(env, "EVENT_MIN_BACKOFF_MS", 2_000, low=1),
-        event_max_backoff_ms=_int(env, "EVENT_MAX_BACKOFF_MS", 300_000, low=1),
-        event_lock_timeout_ms=_int(env, "EVENT_LOCK_TIMEOUT_MS", 500, low=1),
-        relay_after_s=_int(env, "RELAY_AFTER_SECONDS", 60, low=1),
-        stripe_api_rate=_int(env, "STRIPE_API_RATE", 20, low=0),
-        stripe_mode=_stripe_mode(env),
-        webhook_endpoints_allow_http=_bool(env, "WEBHOOK_ENDPOINTS_ALLOW_HTTP", False),
-        webhook_retry_delays_s=_int_list(env, "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS_S),
-        webhook_timeout_s=float(_int(env, "WEBHOOK_TIMEOUT_SECONDS", 15, low=1, high=60)),
-        resync_wait_s=_int(env, "RESYNC_WAIT_SECONDS", 60, low=1, high=600),
+class SettingsError(ValueError):
+    """A variable holds a value the service cannot run with."""
+
+
+def _var(name: str, default: Any, **constraints: Any) -> Any:
+    """A field read from the environment variable `name`."""
+    return Field(default, validation_alias=name, **constraints)
+
+
+class Settings(BaseSettings):
+    """Every variable of CONTRACT section 1, plus the service's tuning knobs."""
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
+        validate_default=True,
     )
 
+    database_url: SecretUrl = _var("DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url: SecretUrl = _var("REDIS_URL", DEFAULT_REDIS_URL)
+    stripe_secret_key: SecretStr | None = _var("STRIPE_SECRET_KEY", None)
+    webhook_secrets: Annotated[tuple[SecretStr, ...], NoDecode] = _var("STRIPE_WEBHOOK_SECRET", ())
+    stripe_api_base: str | None = _var("STRIPE_API_BASE", None)
+    webhook_tolerance_s: int = _var("STRIPE_WEBHOOK_TOLERANCE", 300, ge=0)
+    admin_api_key: SecretStr | None = _var("ADMIN_API_KEY", None)
+    metrics_token: SecretStr | None = _var("METRICS_TOKEN", None)
+    worker_metrics_port: int = _var("WORKER_METRICS_PORT", 9191, ge=1, le=65535)
+    reconciliation_enabled: bool = _var("RECONCILIATION_ENABLED", True)
+    reconciliation_schedule_hour: int = _var("RECONCILIATION_SCHEDULE_HOUR", 2, ge=0, le=23)
+    reconciliation_days_back: int = _var("RECONCILIATION_DAYS_BACK", 7, ge=1, le=MAX_DAYS_BACK)
+    log_format: LogFormat = _var("LOG_FORMAT", "json")
+    log_level: LogLevel = _var("LOG_LEVEL", "info")
+    event_max_retries: int = _var("EVENT_MAX_RETRIES", 8, ge=0)
+    event_min_backoff_ms: int = _var("EVENT_MIN_BACKOFF_MS", 2_000, ge=1)
+    event_max_backoff_ms: int = _var("EVENT_MAX_BACKOFF_MS", 300_000, ge=1)
+    event_lock_timeout_ms: int = _var("EVENT_LOCK_TIMEOUT_MS", 500, ge=1)
+    relay_after_s: int = _var("RELAY_AFTER_SECONDS", 60, ge=1)
+    stripe_api_rate: int = _var("STRIPE_API_RATE", 20, ge=0)
+    stripe_mode: StripeMode = _var("STRIPE_MODE", "both")
+    webhook_endpoints_allow_http: bool = _var("WEBHOOK_ENDPOINTS_ALLOW_HTTP", False)
+    webhook_retry_delays_s: Annotated[tuple[int, ...], NoDecode] = _var(
+        "WEBHOOK_RETRY_DELAYS", DEFAULT_RETRY_DELAYS_S
+    )
+    webhook_timeout_s: float = _var("WEBHOOK_TIMEOUT_SECONDS", 15.0, ge=1, le=60)
+    resync_wait_s: int = _var("RESYNC_WAIT_SECONDS", 60, ge=1, le=600)
 
-def _optional(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
+    @property
+    def sync_database_url(self) -> str:
+        """SQLAlchemy URL for the psycopg (sync) driver: workers, CLI, Alembic."""
+        return with_driver(self.database_url.get_secret_value(), "postgresql+psycopg")
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """Plain libpq URL, as asyncpg wants it."""
+        return with_driver(self.database_url.get_secret_value(), "postgresql")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_blank_values(cls, data: Any) -> Any:
+        """A blank variable means unset; STRIPE_MODE defaults to the mode of the Stripe key."""
+        if not isinstance(data, Mapping):
+            return data
+        values = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        values = {k: v for k, v in values.items() if v != ""}
+        for name in LOWER_CASE_VARIABLES:
+            if isinstance(values.get(name), str):
+                values[name] = values[name].lower()
+        if "STRIPE_MODE" not in values:
+            values["STRIPE_MODE"] = _mode_of_key(str(values.get("STRIPE_SECRET_KEY", "")))
+        return values
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _postgres_url(cls, url: SecretUrl) -> SecretUrl:
+        check_postgres_url(url.get_secret_value())
+        return url
+
+    @field_validator("redis_url", mode="after")
+    @classmethod
+    def _redis_url(cls, url: SecretUrl) -> SecretUrl:
+        check_redis_url(url.get_secret_value())
+        return url
+
+    @field_validator("webhook_secrets", mode="before")
+    @classmethod
+    def _comma_separated_secrets(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
+
+    @field_validator("webhook_retry_delays_s", mode="before")
+    @classmethod
+    def _comma_separated_seconds(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        try:
+            delays = tuple(int(part) for part in raw.split(","))
+        except ValueError:
+            raise ValueError("must be comma-separated seconds") from None
+        if any(delay < 0 for delay in delays):
+            raise ValueError("must not be negative")
+        return delays
+
+    @field_validator("stripe_api_base", mode="after")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s):// URL")
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> Settings:
+        if self.event_min_backoff_ms > self.event_max_backoff_ms:
+            raise ValueError(
+                f"EVENT_MIN_BACKOFF_MS ({self.event_min_backoff_ms}) must not exceed "
+                f"EVENT_MAX_BACKOFF_MS ({self.event_max_backoff_ms})"
+            )
+        return self
 
 
-def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise SettingsError(f"{name} must be {bound}, got {value}")
-    return value
-
-
-def _stripe_mode(env: Mapping[str, str]) -> StripeMode:
+def _mode_of_key(key: str) -> StripeMode:
     """Which events apply (CONTRACT section 2): by default the mode of STRIPE_SECRET_KEY."""
-    raw = env.get("STRIPE_MODE", "").strip().lower()
-    if raw:
-        if raw not in ("live", "test", "both"):
-            raise SettingsError(f"STRIPE_MODE must be one of live, test, both, got {raw!r}")
-        return raw  # type: ignore[return-value]
-    key = env.get("STRIPE_SECRET_KEY", "").strip()
     if key.startswith(("sk_live_", "rk_live_")):
         return "live"
     if key.startswith(("sk_test_", "rk_test_")):
@@ -131,63 +178,52 @@ def _stripe_mode(env: Mapping[str, str]) -> StripeMode:
     return "both"
 
 
-def _int_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+class _MappingSource(EnvSettingsSource):
+    """The variables of a given mapping instead of the process's: tests never read the shell."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = {name.lower(): value for name, value in environ.items()}
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return self._environ
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The process's settings: the environment, then `.env` for what it leaves unset; or, given
+    `environ`, that mapping alone. Raises SettingsError naming the variable."""
     try:
-        values = tuple(int(part) for part in raw.split(","))
-    except ValueError:
-        raise SettingsError(f"{name} must be comma-separated seconds, got {raw!r}") from None
-    if any(value < 0 for value in values):
-        raise SettingsError(f"{name} must not be negative, got {raw!r}")
-    return values
+        if environ is None or environ is os.environ:
+            return Settings()
+        sources: tuple[tuple[PydanticBaseSettingsSource, ...], dict[str, Any]]
+        sources = ((_MappingSource(Settings, environ),), {})
+        # `_build_sources` is pydantic-settings' own argument, unknown to mypy's view of fields
+        return Settings(_build_sources=sources)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError("; ".join(_describe(error) for error in exc.errors())) from None
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+def _describe(error: ErrorDetails) -> str:
+    """One error as `VARIABLE message, got value`; never a secret's value."""
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    name = str(error["loc"][0])
+    value = error.get("input")
+    if name in SECRET_VARIABLES or not isinstance(value, str):
+        return f"{name}: {message}"
+    if name in URL_VARIABLES:
+        value = str(SecretUrl(value))
+    return f"{name}: {message}, got {value!r}"
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = env.get(name, "").strip().lower() or default
-    if raw not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-    return raw
-
-
-def _postgres_url(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name, "").strip() or default
-    scheme = urlsplit(raw).scheme.split("+")[0]
-    if scheme not in ("postgresql", "postgres") or not urlsplit(raw).hostname:
-        raise SettingsError(f"{name} must be a postgresql://user@host:port/db URL, got {raw!r}")
-    return raw
-
-
-def _redis_url(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name, "").strip() or default
-    parts = urlsplit(raw)
-    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise SettingsError(f"{name} must be a redis://host:port/db URL, got {raw!r}")
-    return raw
-
-
-def _http_url(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{name} must be an http(s):// URL, got {raw!r}")
-    return raw.rstrip("/")
-
-
-def _with_driver(url: str, scheme: str) -> str:
-    _, rest = url.split("://", 1)
-    return f"{scheme}://{rest}"
+def warn_about_unusual_values(settings: Settings) -> None:
+    """Log (after logging is set up) values that work but are likely mistakes."""
+    for position, secret in enumerate(settings.webhook_secrets, start=1):
+        if not secret.get_secret_value().startswith("whsec_"):
+            log.warning(
+                "settings.webhook_secret_not_whsec",
+                variable="STRIPE_WEBHOOK_SECRET",
+                position=position,
+                hint="Stripe's signing secrets start with whsec_: is this the API key?",
+            )

@@ -73,7 +73,7 @@ def create_stripe_client(settings: Settings) -> stripe.StripeClient | None:
     if settings.stripe_api_base:
         base = {"api": settings.stripe_api_base, "files": settings.stripe_api_base}
     return stripe.StripeClient(
-        settings.stripe_secret_key,
+        settings.stripe_secret_key.get_secret_value(),
         base_addresses=base,  # type: ignore[arg-type]
         max_network_retries=2,
         http_client=PatientRequestsClient(settings.stripe_api_rate),

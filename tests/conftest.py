@@ -82,7 +82,9 @@ def worker_engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def worker_cache(settings: Settings) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    client = redis.Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_connect_timeout=1, socket_timeout=2
+    )
     yield client
     client.close()
 

@@ -7,8 +7,10 @@ never commit and never check "already done": this is the one place that does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -16,13 +18,14 @@ from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import OperationalError
 
 from shared.db import webhook_events
-from shared.db.webhook_events import Stamp
+from shared.db.webhook_events import LockedEvent, Stamp
 from shared.records import Owner
 from shared.settings import StripeMode
 from shared.state.ownership import lock_customers
 from shared.statuses import EventStatus
 from shared.unit_of_work import UnitOfWork, Work
 from workers.payloads.errors import MalformedEvent
+from workers.prometheus.worker_metrics import count_final_status
 
 log = structlog.get_logger("workers.inbox")
 
@@ -85,12 +88,15 @@ class Inbox:
         anything else raises with nothing applied and no try counted, and the caller then applies
         the events one at a time, so that only the failing one is retried."""
         ids = sorted(set(event_ids))
+        started = time.perf_counter()
         try:
-            return self._apply_all(ids, isolate=len(ids) == 1)
+            return self._apply_all(ids, isolate=len(ids) == 1, started=started)
         except _MalformedInBatch:  # rare: again, each event in a savepoint of its own
-            return self._apply_all(ids, isolate=True)
+            return self._apply_all(ids, isolate=True, started=started)
 
-    def _apply_all(self, ids: list[str], isolate: bool) -> dict[str, EventStatus | None]:
+    def _apply_all(
+        self, ids: list[str], isolate: bool, started: float
+    ) -> dict[str, EventStatus | None]:
         """`isolate`: each handler in a savepoint, so a malformed payload's writes are undone
         and it is stamped failed. Without (two round trips an event fewer), a malformed payload
         rolls the whole transaction back (_MalformedInBatch)."""
@@ -115,13 +121,17 @@ class Inbox:
                 raise
             log.info("event.busy", event_ids=ids, lock_timeout_ms=self.lock_timeout_ms)
             raise UserBusy(f"events {', '.join(ids)}: a lock they need is held") from None
-        # Logged once committed: a line an operator greps for is never one a rollback undid.
+        # Logged and counted once committed: never a line or a count a rollback undid.
+        applied_s, now = time.perf_counter() - started, datetime.now(UTC)
         for event_id, outcome in outcomes.items():
             outcome.log(log.bind(event_id=event_id))
+            if outcome.status is not None:
+                row = rows[event_id]
+                count_final_status(row.type, outcome.status, now - row.received_at, applied_s)
         return {event_id: outcome.status for event_id, outcome in outcomes.items()}
 
     def _apply_locked(
-        self, work: Work, row: Row[Any], stamps: list[Stamp], isolate: bool
+        self, work: Work, row: LockedEvent, stamps: list[Stamp], isolate: bool
     ) -> Outcome:
         said = {"event_type": row.type}
         if row.status != EventStatus.RECEIVED:  # handled, or failed until an operator retries
@@ -156,7 +166,7 @@ class Inbox:
             {**said, "users_touched": len(touched)},
         )
 
-    def _customers_to_lock(self, rows: Iterable[Row[Any]]) -> set[str]:
+    def _customers_to_lock(self, rows: Iterable[LockedEvent]) -> set[str]:
         """The customers of the events a handler will apply (no row for any other's)."""
         applied = (r for r in rows if r.status == EventStatus.RECEIVED and r.type in self.handlers)
         return {customer for customer in map(_customer_of, applied) if customer}
@@ -166,21 +176,25 @@ class Inbox:
 
         A try that fails stays `received` (Dramatiq redelivers it after a backoff)."""
         message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        failed: Row[Any] | None = None
         try:
             with self.uow.begin() as work:
                 if final:
-                    webhook_events.mark_failed(work.tx, event_id)
+                    failed = webhook_events.mark_failed(work.tx, event_id)
                 else:
                     webhook_events.record_failed_try(work.tx, event_id, message)
         except Exception as db_exc:  # the database itself is what failed; Dramatiq retries
             log.error("event.failure_not_recorded", event_id=event_id, error=str(db_exc))
             return
+        if failed is not None:
+            lag = datetime.now(UTC) - failed.received_at
+            count_final_status(failed.type, EventStatus.FAILED, lag, applied_s=None)
         log.warning(
             "event.failed" if final else "event.try_failed", event_id=event_id, error=message
         )
 
 
-def _customer_of(row: Row[Any]) -> str | None:
+def _customer_of(row: LockedEvent) -> str | None:
     """The customer an event's object names, if it names one (read leniently: a malformed
     payload is the handler's to refuse)."""
     data = row.payload.get("data") if isinstance(row.payload, dict) else None
@@ -189,7 +203,7 @@ def _customer_of(row: Row[Any]) -> str | None:
     return customer if isinstance(customer, str) and customer else None
 
 
-def _lock_order(row: Row[Any]) -> tuple[str, str]:
+def _lock_order(row: LockedEvent) -> tuple[str, str]:
     """Events of one customer next to each other, customers in one order in every batch."""
     return (_customer_of(row) or "", row.id)
 

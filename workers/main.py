@@ -20,13 +20,16 @@ from workers.bootstrap import build_worker_parts
 from workers.enrichment import Enricher
 from workers.outgoing.relay import relay_due_deliveries
 from workers.outgoing.sender import LEASE_MARGIN_S
+from workers.prometheus.dramatiq_middleware import DramatiqMetrics
 from workers.reconciliation.run_actor import run_or_refuse
 from workers.relay import relay_stranded_events
+from workers.store_watch import watch_stores
 
 settings = load_settings()
 configure_logging(settings.log_format, settings.log_level)
 parts = build_worker_parts(settings)
 broker = parts.broker
+broker.add_middleware(DramatiqMetrics())
 
 declare_event_actors(broker, parts.inbox, EventBatcher(parts.inbox))
 declare_relay_actor(
@@ -45,3 +48,4 @@ declare_outgoing_actors(
 )
 enricher = Enricher(parts.uow, parts.stripe_client)
 declare_enrichment_actors(broker, enricher.customer_owner, enricher.session_product)
+watch_stores(parts, broker)

@@ -80,8 +80,8 @@ class RelaySender:
         except Exception:
             if self.down_since is None:
                 self.down_since = self.clock()
-                log.warning("relay.queue_down")
+                log.debug("relay.queue_down")  # store_unavailable says it, once
             raise
         if self.down_since is not None:
-            log.info("relay.queue_back", down_for_s=round(self.clock() - self.down_since, 1))
+            log.debug("relay.queue_back", down_for_s=round(self.clock() - self.down_since, 1))
             self.down_since = None

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from shared.store_watch import StoreWatch
+
 log = structlog.get_logger("workers.scheduler")
 
 
@@ -24,6 +26,8 @@ class PeriodicJob:
 class Scheduler:
     jobs: list[PeriodicJob]
     clock: Callable[[], float]
+    # A send that fails for a store being down is the watch's to report, once per outage.
+    watch: StoreWatch = field(default_factory=StoreWatch)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def tick(self) -> None:
@@ -35,7 +39,10 @@ class Scheduler:
             try:
                 job.send()
             except Exception as exc:
-                log.warning("scheduler.send_failed", job=job.name, error=str(exc))
+                if self.watch.report_error(exc):
+                    log.debug("scheduler.send_failed", job=job.name, error=str(exc))
+                else:
+                    log.warning("scheduler.send_failed", job=job.name, error=str(exc))
                 continue
             job.next_at = now + job.every_s
             log.debug("scheduler.sent", job=job.name)

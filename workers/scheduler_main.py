@@ -11,6 +11,14 @@ from shared.log_setup import configure_logging
 from shared.operations.grace import end_graces
 from shared.queue import enqueue_delivery_relay, enqueue_relay
 from shared.settings import Settings, load_settings
+from shared.store_watch import (
+    POSTGRESQL,
+    REDIS,
+    StoreProbe,
+    StoreWatch,
+    check_postgresql,
+    check_redis,
+)
 from workers.bootstrap import build_worker_parts
 from workers.reconciliation.daily import DailyReconciliation
 from workers.relay import RelaySender
@@ -21,11 +29,17 @@ DELIVERY_RELAY_EVERY_S = 5.0
 DAILY_CHECK_EVERY_S = 30.0
 # A user's entitlement goes within a minute of their grace ending (CONTRACT section 10).
 GRACE_CHECK_EVERY_S = 30.0
+# Each store asked this often; a change of state is logged once (shared/store_watch.py).
+STORE_CHECK_EVERY_S = 2.0
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
     parts = build_worker_parts(settings, pool_size=1)
+    watch = StoreWatch()
+    checks = {POSTGRESQL: check_postgresql(parts.engine), REDIS: check_redis(parts.broker.client)}
     jobs = [
+        # first in the list: at start and after an outage, the state is known before the sends
+        PeriodicJob("store-check", STORE_CHECK_EVERY_S, StoreProbe(watch, checks).run_once),
         PeriodicJob("relay", RELAY_EVERY_S, RelaySender(partial(enqueue_relay, parts.broker))),
         PeriodicJob(
             "delivery-relay",
@@ -44,7 +58,7 @@ def build_scheduler(settings: Settings) -> Scheduler:
             now=lambda: datetime.now(UTC),
         )
         jobs.append(PeriodicJob("daily-reconciliation", DAILY_CHECK_EVERY_S, daily.maybe_start))
-    return Scheduler(jobs=jobs, clock=time.monotonic)
+    return Scheduler(jobs=jobs, clock=time.monotonic, watch=watch)
 
 
 def run_scheduler() -> int:

@@ -1,10 +1,13 @@
 """GET /api/v1/entitlements/project/{project_id}/user/{user_id}.
 
-Served from Redis, filled from PostgreSQL on a miss.
+Served from Redis, filled from PostgreSQL on a miss. A cached entry is answered as stored, its
+JSON spliced into the answer unparsed: this is the hottest read (see also
+entitlements_fast_path.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
@@ -14,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from ingress.auth import authorize_app
 from ingress.context import IngressContext
-from shared.cache import STORE_IF_NEWER, dirty_key, entry_key, fill_args, fresh_entry
+from shared.cache import STORE_IF_NEWER, dirty_key, entry_key, fill_args, fresh_json
 from shared.entitlements.compute import Grant
 
 log = structlog.get_logger("ingress.entitlements")
@@ -35,15 +38,24 @@ async def get_user_entitlements(request: Request) -> Response:
     if denied := await authorize_app(request, project_id):
         return denied
     ctx: IngressContext = request.app.state.ctx
-    entitlements = await _cached(ctx, project_id, user_id)
-    if entitlements is None:
-        entitlements = await _load_and_fill(ctx, project_id, user_id)
+    cached = await _cached(ctx, project_id, user_id)
+    if cached is not None:
+        return Response(_answer_json(project_id, user_id, cached), media_type="application/json")
+    entitlements = await _load_and_fill(ctx, project_id, user_id)
     return JSONResponse(
         {"project_id": project_id, "user_id": user_id, "entitlements": entitlements}
     )
 
 
-async def _cached(ctx: IngressContext, project_id: str, user_id: str) -> dict[str, Any] | None:
+def _answer_json(project_id: str, user_id: str, entitlements: bytes) -> bytes:
+    """What JSONResponse would write for the answer, around the cached JSON object."""
+    ids = json.dumps(
+        {"project_id": project_id, "user_id": user_id}, ensure_ascii=False, separators=(",", ":")
+    )
+    return ids[:-1].encode() + b',"entitlements":' + entitlements + b"}"
+
+
+async def _cached(ctx: IngressContext, project_id: str, user_id: str) -> bytes | None:
     try:
         entry, dirty = await ctx.redis.mget(
             entry_key(project_id, user_id), dirty_key(project_id, user_id)
@@ -51,7 +63,7 @@ async def _cached(ctx: IngressContext, project_id: str, user_id: str) -> dict[st
     except Exception as exc:  # Redis down: PostgreSQL answers alone
         log.warning("cache.read_failed", error=str(exc))
         return None
-    return fresh_entry(entry, dirty)
+    return fresh_json(entry, dirty)
 
 
 async def _load_and_fill(ctx: IngressContext, project_id: str, user_id: str) -> dict[str, Any]:

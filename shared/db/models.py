@@ -27,7 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.statuses import EventStatus, RunStatus
+from shared.statuses import (
+    PAID_PURCHASE_STATUSES,
+    PAYING_SUBSCRIPTION_STATUSES,
+    EventStatus,
+    RunStatus,
+    sql_list,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -198,6 +204,18 @@ class Subscription(Base):
             "first_paying_created",
             postgresql_where=text("first_paying_created IS NOT NULL"),
         ),
+        # The metrics by status and the MRR, by index-only scans (shared/metrics/queries.py;
+        # the predicate is the MRR statement's own, so that PostgreSQL can prove it)
+        Index("ix_subscriptions_by_status", "owner_project_id", "status"),
+        Index(
+            "ix_subscriptions_paying_mrr",
+            "owner_project_id",
+            "currency",
+            postgresql_include=["mrr", "mrr_not_counted"],
+            postgresql_where=text(
+                f"NOT deleted AND status IN {sql_list(PAYING_SUBSCRIPTION_STATUSES)}"
+            ),
+        ),
     )
 
 
@@ -336,6 +354,18 @@ class Purchase(Base):
             "ix_purchases_named_user",
             "named_user_id",
             postgresql_where=text("named_user_id IS NOT NULL"),
+        ),
+        # The purchase revenue by index-only scans: the predicate is the statement's own
+        # (shared/db/definitions.py IS_PURCHASE_SQL, paid), so that PostgreSQL can prove it
+        Index(
+            "ix_purchases_paid_revenue",
+            "owner_project_id",
+            "currency",
+            postgresql_include=["amount_minor", "amount_refunded_minor"],
+            postgresql_where=text(
+                "(names_user OR checkout_session_id IS NOT NULL) AND invoice_id IS NULL"
+                f" AND status IN {sql_list(PAID_PURCHASE_STATUSES)}"
+            ),
         ),
     )
 

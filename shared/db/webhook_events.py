@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypedDict
 import asyncpg
 from sqlalchemy import Connection, Row
 
+from shared.db.direct import run
 from shared.db.sql import Statement
 from shared.isotime import iso_utc
 from shared.statuses import EventStatus
@@ -43,7 +44,7 @@ INSERT_MANY_IF_NEW = Statement(
 )
 # A batch's rows, locked in id order (so two batches sharing events never deadlock on them).
 LOCK_FOR_PROCESSING = Statement(
-    """SELECT id, type, status, livemode, payload FROM webhook_events
+    """SELECT id, type, status, livemode, payload, received_at FROM webhook_events
        WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"""
 )
 STAMP_HANDLED = Statement(
@@ -65,8 +66,11 @@ RECORD_FAILED_TRY = Statement(
        WHERE id = :id AND status = 'received'"""
 )
 MARK_FAILED = Statement(
-    "UPDATE webhook_events SET status = 'failed' WHERE id = :id AND status = 'received'"
+    """UPDATE webhook_events SET status = 'failed' WHERE id = :id AND status = 'received'
+       RETURNING type, received_at"""
 )
+# The `billing_events{status}` gauge, counted at scrape time (on the (status, received_at) index).
+COUNT_BY_STATUS = Statement("SELECT status, count(*) FROM webhook_events GROUP BY status")
 # The relay: `received` events not enqueued for base * 2^(n-1) seconds (capped), and at once
 # those last enqueued during a Redis outage (their message never reached it); oldest first.
 SELECT_STRANDED = Statement(
@@ -96,6 +100,19 @@ LIST_NEWEST = Statement(
           AND (CAST(:type AS text) IS NULL OR type = :type)
           AND (CAST(:since AS timestamptz) IS NULL OR received_at >= :since)
         ORDER BY received_at DESC, id LIMIT :limit"""
+)
+# Events received since :since, per UTC hour and status: one range of the (status,
+# received_at) index per status.
+COUNT_BY_HOUR = Statement(
+    """SELECT date_trunc('hour', w.received_at) AS hour, s.status, count(*) AS n
+       FROM unnest(CAST(:statuses AS text[])) AS s(status)
+       JOIN webhook_events w ON w.status = s.status AND w.received_at >= :since
+       GROUP BY 1, 2 ORDER BY 1, 2"""
+)
+# Waiting for a worker: how many `received` events, and since when the oldest.
+BACKLOG = Statement(
+    """SELECT count(*) AS waiting, min(received_at) AS oldest_received_at
+       FROM webhook_events WHERE status = 'received'"""
 )
 # Retrying: back to `received`, attempts and last error kept; the caller enqueues after commit.
 MARK_FOR_RETRY = Statement(
@@ -176,11 +193,20 @@ class Stamp(NamedTuple):
     error: str | None = None
 
 
-def lock_for_processing(tx: Connection, event_ids: Sequence[str]) -> dict[str, Row[Any]]:
+class LockedEvent(NamedTuple):
+    id: str
+    type: str
+    status: str
+    livemode: bool
+    payload: Any  # the event as Stripe sent it (a dict, unless somebody stored other JSON)
+    received_at: datetime
+
+
+def lock_for_processing(tx: Connection, event_ids: Sequence[str]) -> dict[str, LockedEvent]:
     """The events' type, status and payload by id, their rows locked until the transaction ends;
     ids not stored are absent."""
-    rows = tx.execute(LOCK_FOR_PROCESSING.sync, {"ids": list(event_ids)})
-    return {row.id: row for row in rows}
+    rows = run(tx, LOCK_FOR_PROCESSING, {"ids": list(event_ids)})
+    return {row.id: LockedEvent(*row) for row in rows}
 
 
 def stamp_handled(tx: Connection, stamps: Sequence[Stamp]) -> None:
@@ -191,15 +217,16 @@ def stamp_handled(tx: Connection, stamps: Sequence[Stamp]) -> None:
         "statuses": [stamp.status.value for stamp in stamps],
         "errors": [_clip(stamp.error) for stamp in stamps],
     }
-    tx.execute(STAMP_HANDLED.sync, params)
+    run(tx, STAMP_HANDLED, params)
 
 
 def record_failed_try(tx: Connection, event_id: str, error: str) -> None:
     tx.execute(RECORD_FAILED_TRY.sync, {"id": event_id, "error": _clip(error)})
 
 
-def mark_failed(tx: Connection, event_id: str) -> None:
-    tx.execute(MARK_FAILED.sync, {"id": event_id})
+def mark_failed(tx: Connection, event_id: str) -> Row[Any] | None:
+    """The event's type and received_at once it is failed; None if it was not `received`."""
+    return tx.execute(MARK_FAILED.sync, {"id": event_id}).first()
 
 
 def select_stranded(
@@ -247,6 +274,15 @@ def list_events(
     return list(tx.execute(LIST_NEWEST.sync, params))
 
 
+def count_by_hour(tx: Connection, since: datetime) -> list[Row[Any]]:
+    params = {"statuses": [status.value for status in EventStatus], "since": since}
+    return list(tx.execute(COUNT_BY_HOUR.sync, params))
+
+
+def backlog(tx: Connection) -> Row[Any]:
+    return tx.execute(BACKLOG.sync).one()
+
+
 def mark_for_retry(tx: Connection, event_id: str) -> bool:
     return tx.execute(MARK_FOR_RETRY.sync, {"id": event_id}).first() is not None
 
@@ -257,6 +293,11 @@ def mark_all_failed_for_retry(tx: Connection) -> list[str]:
 
 def prune_handled(tx: Connection, older_than_days: int) -> int:
     return tx.execute(PRUNE_HANDLED.sync, {"days": older_than_days}).rowcount
+
+
+async def count_by_status_async(pool: asyncpg.Pool) -> dict[str, int]:
+    rows = await pool.fetch(COUNT_BY_STATUS.asyncpg_sql)
+    return {row["status"]: row["count"] for row in rows}
 
 
 def event_json(row: Row[Any]) -> dict[str, Any]:

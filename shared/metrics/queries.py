@@ -150,3 +150,36 @@ MOVEMENTS = Statement(
           SELECT currency, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL FROM later) AS all_parts
     GROUP BY ROLLUP (currency)"""
 )
+# MRR at the end of each UTC day of the window [start, end): each subscription's state then is
+# its history row whose span holds the next midnight. One index range of the project's rows
+# that ever paid (ix_subscription_history_by_created) per day.
+MRR_BY_DAY = Statement(
+    """SELECT d.day::date AS day, h.currency, round(sum(h.mrr))::bigint AS mrr,
+              count(*) AS paying
+       FROM generate_series(to_timestamp(:start) AT TIME ZONE 'UTC',
+                            to_timestamp(:end) AT TIME ZONE 'UTC' - interval '1 day',
+                            interval '1 day') AS d(day)
+       JOIN subscription_history h
+         ON h.owner_project_id = :p AND h.first_paying_created IS NOT NULL AND h.paying
+        AND h.created < extract(epoch FROM d.day + interval '1 day')
+        AND (h.valid_to IS NULL OR h.valid_to >= extract(epoch FROM d.day + interval '1 day'))
+       GROUP BY 1, 2 ORDER BY 1, 2"""
+)
+# Gross revenue per UTC day of the window [start, end): purchases by the day their payment was
+# created, paid subscription invoices by the day the invoice was, per currency.
+REVENUE_BY_DAY = Statement(
+    f"""SELECT paid.day, paid.currency, sum(paid.gross)::bigint AS gross FROM (
+            SELECT (to_timestamp(o.payment_created) AT TIME ZONE 'UTC')::date AS day,
+                   o.currency, coalesce(o.amount_minor, 0) AS gross
+            FROM purchases o {OWNED}
+              AND {IS_PURCHASE_SQL} AND o.status IN {PAID_PURCHASE_STATUS_SQL}
+              AND o.payment_created >= :start AND o.payment_created < :end
+            UNION ALL
+            SELECT (to_timestamp(i.created) AT TIME ZONE 'UTC')::date, i.currency, i.amount_paid
+            FROM subscription_invoices i
+            LEFT JOIN subscriptions o ON o.id = i.subscription_id
+            LEFT JOIN customers c ON c.id = coalesce(o.customer_id, i.customer_id)
+            WHERE i.paid AND {owned_by_project(":p")}
+              AND i.created >= :start AND i.created < :end) AS paid
+        GROUP BY 1, 2 ORDER BY 1, 2"""
+)

@@ -116,3 +116,32 @@ def movements_json(project_id: str, window: Window, rows: Iterable[Row]) -> dict
             if not row["total"]
         },
     }
+
+
+def by_day_json(
+    project_id: str, window: Window, mrr_rows: Iterable[Row], revenue_rows: Iterable[Row]
+) -> dict[str, Any]:
+    """MRR at each day's end and gross revenue of each day, per currency, every day of the
+    window listed (0 on a day without any): `{"mrr": {"usd": [[day, n], …]}, "revenue": …}`."""
+    days = [
+        (window.first_day + timedelta(n)).isoformat()
+        for n in range((window.last_day - window.first_day).days + 1)
+    ]
+    return {
+        "project_id": project_id,
+        "from": window.first_day.isoformat(),
+        "to": window.last_day.isoformat(),
+        "mrr": _series(days, mrr_rows, "mrr"),
+        "revenue": _series(days, revenue_rows, "gross"),
+    }
+
+
+def _series(days: list[str], rows: Iterable[Row], value: str) -> dict[str, list[list[Any]]]:
+    by_currency: dict[str, dict[str, int]] = {}
+    for row in rows:
+        currency = row["currency"] or "unknown"
+        by_currency.setdefault(currency, {})[row["day"].isoformat()] = int(row[value])
+    return {
+        currency: [[day, values.get(day, 0)] for day in days]
+        for currency, values in sorted(by_currency.items())
+    }

@@ -63,6 +63,18 @@ def list_events(
         return webhook_events.list_events(conn, status, limit, event_type, since)
 
 
+def counts_by_hour(engine: Engine, since: datetime) -> list[Row[Any]]:
+    """(hour, status, n) of the events received since `since`, oldest hour first."""
+    with engine.connect() as conn:
+        return webhook_events.count_by_hour(conn, since)
+
+
+def backlog(engine: Engine) -> Row[Any]:
+    """(waiting, oldest_received_at) of the events no worker has finished yet."""
+    with engine.connect() as conn:
+        return webhook_events.backlog(conn)
+
+
 def retry_event(engine: Engine, enqueue: Enqueue, event_id: str) -> Requeued:
     """Only `failed` (or stuck `received`) events; attempts and last error are kept."""
     with engine.begin() as tx:

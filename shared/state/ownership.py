@@ -13,7 +13,9 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Row, text
 
+from shared.db.direct import run
 from shared.db.ownership import OWNER_COLUMNS
+from shared.db.sql import Statement
 from shared.db.transaction_scope import transaction_scope
 from shared.records import ClaimedOwner, Owner
 from shared.tenants import project_config
@@ -21,7 +23,7 @@ from shared.tenants import project_config
 log = structlog.get_logger("shared.ownership")
 
 OWNER_OF = {
-    table: text(f"SELECT {OWNER_COLUMNS} FROM {table} o WHERE o.{key} = :id")
+    table: Statement(f"SELECT {OWNER_COLUMNS} FROM {table} o WHERE o.{key} = :id")
     for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
 }
 
@@ -61,18 +63,19 @@ def attribute(tx: Connection, claimed: ClaimedOwner | None, object_id: str) -> A
     return Attribution(owner=Owner(project.id, user))
 
 
+IS_LINKED = Statement("SELECT owner_project_id FROM customers WHERE id = :id")
+
+
 def is_linked(tx: Connection, customer_id: str) -> bool:
-    row = tx.execute(
-        text("SELECT owner_project_id FROM customers WHERE id = :id"), {"id": customer_id}
-    ).first()
+    row = run(tx, IS_LINKED, {"id": customer_id}).first()
     return row is not None and row.owner_project_id is not None
 
 
-CREATE_CUSTOMERS = text(
+CREATE_CUSTOMERS = Statement(
     """INSERT INTO customers (id) SELECT id FROM unnest(CAST(:ids AS text[])) AS t(id)
        ORDER BY id ON CONFLICT (id) DO NOTHING"""
 )
-LOCK_CUSTOMERS = text(
+LOCK_CUSTOMERS = Statement(
     "SELECT 1 FROM customers WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE"
 )
 
@@ -83,12 +86,21 @@ def lock_customers(tx: Connection, customer_ids: set[str]) -> None:
     lock that a concurrent batch also holds (either would be a deadlock)."""
     if customer_ids:
         ids = sorted(customer_ids)
-        tx.execute(CREATE_CUSTOMERS, {"ids": ids})
-        tx.execute(LOCK_CUSTOMERS, {"ids": ids})
+        run(tx, CREATE_CUSTOMERS, {"ids": ids})
+        run(tx, LOCK_CUSTOMERS, {"ids": ids})
         transaction_scope(tx).setdefault(LOCKED_CUSTOMERS, set()).update(ids)
 
 
 LOCKED_CUSTOMERS = "locked_customers"
+CREATE_CUSTOMER = Statement("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING")
+SHARE_CUSTOMER = Statement("SELECT 1 FROM customers WHERE id = :id FOR SHARE")
+CUSTOMER_LINK_FOR_UPDATE = Statement(
+    "SELECT project_id, user_id, linked_by_created FROM customers WHERE id = :id FOR UPDATE"
+)
+SET_CUSTOMER_LINK = Statement(
+    """UPDATE customers SET project_id = :p, user_id = :u, linked_by_created = :created
+       WHERE id = :id"""
+)
 
 
 def _holds(tx: Connection, customer_id: str) -> bool:
@@ -105,11 +117,8 @@ def hold_customer(tx: Connection, customer_id: str | None) -> None:
     """
     if customer_id is None or _holds(tx, customer_id):
         return
-    tx.execute(
-        text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
-        {"id": customer_id},
-    )
-    tx.execute(text("SELECT 1 FROM customers WHERE id = :id FOR SHARE"), {"id": customer_id})
+    run(tx, CREATE_CUSTOMER, {"id": customer_id})
+    run(tx, SHARE_CUSTOMER, {"id": customer_id})
 
 
 def link_customer(
@@ -121,24 +130,14 @@ def link_customer(
         hold_customer(tx, customer_id)
         return set()
     if not _holds(tx, customer_id):
-        tx.execute(
-            text("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING"),
-            {"id": customer_id},
-        )
-    row = tx.execute(
-        text(
-            "SELECT project_id, user_id, linked_by_created FROM customers WHERE id = :id FOR UPDATE"
-        ),
-        {"id": customer_id},
-    ).one()
+        run(tx, CREATE_CUSTOMER, {"id": customer_id})
+    row = run(tx, CUSTOMER_LINK_FOR_UPDATE, {"id": customer_id}).one()
     current = Owner(row.project_id, row.user_id) if row.project_id is not None else None
     if current is not None and (row.linked_by_created, current) <= (created, owner):
         return set()
-    tx.execute(
-        text(
-            """UPDATE customers SET project_id = :p, user_id = :u, linked_by_created = :created
-               WHERE id = :id"""
-        ),
+    run(
+        tx,
+        SET_CUSTOMER_LINK,
         {"p": owner.project_id, "u": owner.user_id, "created": created, "id": customer_id},
     )
     log.info("customer.linked", customer_id=customer_id, project_id=owner.project_id)
@@ -148,7 +147,7 @@ def link_customer(
 # The owner an object's metadata names: the one of its earliest event wins (ties by name), as
 # for customer links, so a later snapshot naming someone else gives the same result in any order.
 ASSIGN_OWNER = {
-    table: text(
+    table: Statement(
         f"""UPDATE {table} SET
                project_id = CAST(:p AS text), user_id = CAST(:u AS text), owner_created = :created
             WHERE {key} = :id AND (project_id IS NULL
@@ -158,7 +157,7 @@ ASSIGN_OWNER = {
     for table, key in (("subscriptions", "id"), ("purchases", "payment_intent_id"))
 }
 MARK_CLAIM = {
-    table: text(
+    table: Statement(
         f"""UPDATE {table} SET
                unattributed_project_id = least(unattributed_project_id, CAST(:project AS text)),
                named_user_id = least(named_user_id, CAST(:user AS text))
@@ -173,9 +172,10 @@ def assign_object_owner(
 ) -> None:
     if (owner := attribution.owner) is not None:
         params = {"p": owner.project_id, "u": owner.user_id, "created": created, "id": object_id}
-        tx.execute(ASSIGN_OWNER[table], params)
+        run(tx, ASSIGN_OWNER[table], params)
     if attribution.unattributed_project_id is not None or attribution.named_user_id is not None:
-        tx.execute(
+        run(
+            tx,
             MARK_CLAIM[table],
             {
                 "project": attribution.unattributed_project_id,
@@ -186,7 +186,7 @@ def assign_object_owner(
 
 
 def owners_of(tx: Connection, table: str, object_id: str) -> set[Owner]:
-    row = tx.execute(OWNER_OF[table], {"id": object_id}).first()
+    row = run(tx, OWNER_OF[table], {"id": object_id}).first()
     if row is None or row.project_id is None:
         return set()
     return {Owner(row.project_id, row.user_id)}

@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
+from shared.db.direct import run
+from shared.db.sql import Statement
 from shared.records import PurchaseFacts
 from shared.state.ownership import Attribution, assign_object_owner
 
-UPSERT_FACTS = text(
+UPSERT_FACTS = Statement(
     """
     INSERT INTO purchases AS p
         (payment_intent_id, checkout_session_id, customer_id, names_user, invoice_id,
@@ -52,7 +54,8 @@ def apply_purchase_facts(
     facts: PurchaseFacts,
     attribution: Attribution,
 ) -> None:
-    tx.execute(
+    run(
+        tx,
         UPSERT_FACTS,
         {
             "pi": facts.payment_intent_id,

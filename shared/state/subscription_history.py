@@ -10,11 +10,13 @@ write here at once.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from shared.db.direct import run
+from shared.db.sql import Statement
 from shared.records import SubscriptionSnapshot
 
-INSERT = text(
+INSERT = Statement(
     """INSERT INTO subscription_history AS h
            (subscription_id, created, status, status_rank, deleted, paying, mrr, currency,
             not_counted)
@@ -29,7 +31,7 @@ INSERT = text(
        RETURNING (xmax = 0) AS inserted"""
 )
 # Only when a row was added: the spans of the subscription's rows, each up to the next.
-RESPAN = text(
+RESPAN = Statement(
     """UPDATE subscription_history h SET valid_to = n.next
        FROM (SELECT created, lead(created) OVER (ORDER BY created) AS next
              FROM subscription_history WHERE subscription_id = :id) n
@@ -39,7 +41,7 @@ RESPAN = text(
 
 
 # The earliest paying snapshot (on a tie, the larger MRR): the same whatever the order.
-FIRST_PAYING = text(
+FIRST_PAYING = Statement(
     """UPDATE subscriptions SET first_paying_created = :created, first_paying_mrr = :mrr,
            first_paying_currency = :currency
        WHERE id = :id AND (first_paying_created IS NULL
@@ -50,7 +52,8 @@ FIRST_PAYING = text(
 
 
 def record_snapshot(tx: Connection, snapshot: SubscriptionSnapshot) -> None:
-    row = tx.execute(
+    row = run(
+        tx,
         INSERT,
         {
             "id": snapshot.id,
@@ -65,7 +68,7 @@ def record_snapshot(tx: Connection, snapshot: SubscriptionSnapshot) -> None:
         },
     ).first()
     if row is not None and row.inserted:
-        tx.execute(RESPAN, {"id": snapshot.id})
+        run(tx, RESPAN, {"id": snapshot.id})
     if snapshot.paying:
         first = {"id": snapshot.id, "created": snapshot.created, "mrr": snapshot.mrr}
-        tx.execute(FIRST_PAYING, {**first, "currency": snapshot.currency})
+        run(tx, FIRST_PAYING, {**first, "currency": snapshot.currency})

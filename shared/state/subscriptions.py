@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
+from shared.db.direct import run
+from shared.db.sql import Statement
 from shared.records import InvoiceOutcome, SubscriptionSnapshot
 from shared.state.ownership import Attribution, assign_object_owner
 from shared.state.subscription_history import record_snapshot
@@ -14,7 +16,7 @@ from shared.state.subscription_history import record_snapshot
 # subscription never comes back, in any delivery order); then the newest `created` wins; on a
 # tie the later lifecycle state, then the later period end, then the content itself (so two
 # different snapshots of one second still give one answer). A total order: order-independent.
-UPSERT_SNAPSHOT = text(
+UPSERT_SNAPSHOT = Statement(
     """
     INSERT INTO subscriptions AS s
         (id, customer_id, status, status_rank, product_ids, current_period_end,
@@ -41,7 +43,7 @@ UPSERT_SNAPSHOT = text(
            s.cancel_at_period_end, s.product_ids, s.mrr)
     """
 )
-UPSERT_PAYMENT = text(
+UPSERT_PAYMENT = Statement(
     """
     INSERT INTO subscription_payments AS p
         (subscription_id, invoice_id, outcome, occurred_at, event_created)
@@ -56,7 +58,7 @@ UPSERT_PAYMENT = text(
     """
 )
 
-UPSERT_INVOICE = text(
+UPSERT_INVOICE = Statement(
     """
     INSERT INTO subscription_invoices AS i
         (invoice_id, subscription_id, customer_id, payment_intent_id, currency, amount_paid,
@@ -81,7 +83,8 @@ def apply_subscription_snapshot(
     attribution: Attribution,
 ) -> bool:
     """Store the snapshot if it is newer than the stored one; True when it was."""
-    result = tx.execute(
+    result = run(
+        tx,
         UPSERT_SNAPSHOT,
         {
             "id": snapshot.id,
@@ -108,7 +111,8 @@ def record_invoice_outcome(tx: Connection, outcome: InvoiceOutcome) -> None:
     The invoice itself is kept for revenue: paid once any event says so, whatever the order."""
     if outcome.subscription_id is None:
         return
-    tx.execute(
+    run(
+        tx,
         UPSERT_INVOICE,
         {
             "invoice_id": outcome.invoice_id,
@@ -121,7 +125,8 @@ def record_invoice_outcome(tx: Connection, outcome: InvoiceOutcome) -> None:
             "created": outcome.created,
         },
     )
-    tx.execute(
+    run(
+        tx,
         UPSERT_PAYMENT,
         {
             "subscription_id": outcome.subscription_id,

@@ -11,7 +11,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 DSN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@localhost:5432/billing_bench")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/8")
 state: dict[str, Any] = {}
 
 INSERT = """INSERT INTO webhook_events (id, type, created, payload) VALUES ($1, $2, $3, $4::jsonb)

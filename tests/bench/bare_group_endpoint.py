@@ -18,7 +18,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 DSN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@localhost:5432/billing_bench")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/8")
 MAX_BATCH = 500
 INSERT = """INSERT INTO webhook_events (id, type, created, payload)
             SELECT id, type, created, payload::jsonb

@@ -25,7 +25,7 @@ from tests.support.stores import SERVICE_VARIABLES
 DATABASE = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@localhost:5432/billing_bench"
 )
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/8")
 WEBHOOK_SECRET = "whsec_bench"
 PROJECT = "acme"
 REPO = Path(__file__).resolve().parents[2]

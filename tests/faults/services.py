@@ -103,14 +103,14 @@ class Services:
     counts: dict[str, int] = field(default_factory=dict)
     web_url: str = ""
 
-    def _start(self, name: str, argv: list[str]) -> Proc:
+    def _start(self, name: str, argv: list[str], **env: str) -> Proc:
         n = self.counts.get(name, 0) + 1
         self.counts[name] = n
         log_path = self.log_dir / f"{name}-{n}.log"
         with log_path.open("wb") as log:
             popen = subprocess.Popen(
                 argv,
-                env=self.env,
+                env={**self.env, **env},
                 cwd=REPO_ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -138,7 +138,8 @@ class Services:
 
     def start_worker(self, processes: int = 2, threads: int = 4) -> Proc:
         argv = [BILLING, "worker", "--processes", str(processes), "--threads", str(threads)]
-        proc = self._start("worker", argv)
+        # each its own metrics port: several workers may run at once
+        proc = self._start("worker", argv, WORKER_METRICS_PORT=str(free_port()))
         proc.processes = processes + 1  # and the Stripe look-up (enrichment) process
         return proc
 

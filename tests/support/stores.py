@@ -18,8 +18,10 @@ from sqlalchemy.pool import NullPool
 
 from shared.db import webhook_events
 from shared.db.models import Base
+from shared.prometheus.multiprocess import DRAMATIQ_DIR_VARIABLE, MULTIPROC_DIR_VARIABLE
 from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
 from shared.settings import Settings, load_settings
+from tests.support.processes import free_port
 from tests.support.signing import WEBHOOK_SECRETS
 
 T = TypeVar("T")
@@ -48,11 +50,20 @@ SERVICE_VARIABLES = [
     "RECONCILIATION_SCHEDULE_HOUR",
     "RECONCILIATION_DAYS_BACK",
     "LOG_FORMAT",
+    "LOG_LEVEL",
+    "STRIPE_MODE",
+    "METRICS_TOKEN",
+    "WORKER_METRICS_PORT",
+    "WEBHOOK_ENDPOINTS_ALLOW_HTTP",
     "EVENT_MAX_RETRIES",
     "EVENT_MIN_BACKOFF_MS",
     "EVENT_MAX_BACKOFF_MS",
     "RELAY_AFTER_SECONDS",
+    "METRICS_TOKEN",
+    "WORKER_METRICS_PORT",
 ]
+# Where a parent process tells its children to count (shared/prometheus/multiprocess.py).
+INHERITED_ONLY = [MULTIPROC_DIR_VARIABLE, DRAMATIQ_DIR_VARIABLE]
 
 TEST_ENV: dict[str, str] = {
     "DATABASE_URL": TEST_DATABASE_URL,
@@ -73,9 +84,11 @@ def settings_for(**overrides: str) -> Settings:
 
 
 def process_env(**overrides: str) -> dict[str, str]:
-    """Subprocess environment: the inherited one minus the service's variables, plus the tests'."""
-    base = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    return {**base, **TEST_ENV, **overrides}
+    """Subprocess environment: the inherited one minus the service's variables, plus the tests'
+    (and a free port for a worker's metrics, so workers of tests run at once never collide)."""
+    cleared = {*SERVICE_VARIABLES, *INHERITED_ONLY}
+    base = {k: v for k, v in os.environ.items() if k not in cleared}
+    return {**base, **TEST_ENV, "WORKER_METRICS_PORT": str(free_port()), **overrides}
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -144,17 +157,20 @@ def insert_event(
     event_type: str = "customer.created",
     status: str = "received",
     age_days: int = 0,
+    age_hours: int = 0,
 ) -> None:
-    """Store a bare event, as if the workers had left it `status`, received `age_days` ago."""
+    """Store a bare event, as if the workers had left it `status`, received `age_days` and
+    `age_hours` ago."""
     store_event(engine, {"id": event_id, "type": event_type, "created": 1_700_000_000})
     with engine.begin() as tx:
         tx.execute(
             text(
                 """UPDATE webhook_events
-                   SET status = :status, received_at = now() - make_interval(days => :age)
+                   SET status = :status,
+                       received_at = now() - make_interval(days => :age, hours => :hours)
                    WHERE id = :id"""
             ),
-            {"id": event_id, "status": status, "age": age_days},
+            {"id": event_id, "status": status, "age": age_days, "hours": age_hours},
         )
 
 
@@ -163,6 +179,18 @@ def set_event_status(engine: Engine, event_id: str, status: str) -> None:
         tx.execute(
             text("UPDATE webhook_events SET status = :status WHERE id = :id"),
             {"id": event_id, "status": status},
+        )
+
+
+def fail_event(engine: Engine, event_id: str, error: str, attempts: int = 3) -> None:
+    """As if every try of the stored event had failed with `error` (a store outage, say)."""
+    with engine.begin() as tx:
+        tx.execute(
+            text(
+                """UPDATE webhook_events SET status = 'failed', attempts = :attempts,
+                          error_message = :error WHERE id = :id"""
+            ),
+            {"id": event_id, "attempts": attempts, "error": error},
         )
 
 

@@ -23,6 +23,7 @@ from standardwebhooks.webhooks import Webhook
 
 from shared.outgoing import outbox
 from shared.statuses import DeliveryStatus
+from workers.prometheus.worker_metrics import count_delivery_try
 
 log = structlog.get_logger("workers.outgoing")
 MAX_IN_FLIGHT_PER_ENDPOINT = 2
@@ -71,6 +72,7 @@ class Sender:
             status = DeliveryStatus.PENDING
         with self.engine.begin() as tx:
             outbox.settle(tx, row.id, status, status_code, duration_ms, error, retry_in_s)
+        count_delivery_try(status)
         log.info(
             "outgoing.attempt",
             delivery_id=row.id,

@@ -74,8 +74,8 @@ def test_products_map_changes_the_users_entitlement_key(
         ),
     )
     assert set(cached_entitlements(worker_cache, "u1") or {}) == {"prod_pro"}
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url.get_secret_value())
+    monkeypatch.setenv("REDIS_URL", settings.redis_url.get_secret_value())
     argv = [
         "products",
         "map",

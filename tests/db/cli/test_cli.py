@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 
 import pytest
 from sqlalchemy import text
@@ -139,6 +140,24 @@ def test_a_bad_setting_stops_the_command_naming_the_variable(variable, value):
 def test_worker_with_a_bad_setting_refuses_to_start():
     result = billing("worker", RECONCILIATION_SCHEDULE_HOUR="25")
     assert result.code != 0 and "RECONCILIATION_SCHEDULE_HOUR" in result.err
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "metrics"])
+def test_worker_with_a_bad_metrics_port_refuses_to_start(port):
+    result = billing("worker", WORKER_METRICS_PORT=port)
+    assert result.code == 2 and "WORKER_METRICS_PORT" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_worker_whose_metrics_port_is_taken_refuses_to_start(clean_db):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = billing("worker", WORKER_METRICS_PORT=port)
+    assert result.code == 2
+    assert f"WORKER_METRICS_PORT={port} cannot be bound" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_serve_without_a_webhook_secret_refuses_to_start():

@@ -48,8 +48,8 @@ def scans(node: dict[str, Any]) -> list[str]:
         ("recompute purchases", PURCHASES, {"ps": ["acme"] * 2, "us": ["u7", "u777"]}),
         ("look-up subscriptions", SUBSCRIPTIONS_OF_USER, {"p": "acme", "u": "u777"}),
         ("look-up purchases", PURCHASES_OF_USER, {"p": "acme", "u": "u777"}),
-        ("owner of a subscription", OWNER_OF["subscriptions"], {"id": "sub_777"}),
-        ("owner of a purchase", OWNER_OF["purchases"], {"id": "pi_777"}),
+        ("owner of a subscription", OWNER_OF["subscriptions"].sync, {"id": "sub_777"}),
+        ("owner of a purchase", OWNER_OF["purchases"].sync, {"id": "pi_777"}),
     ],
 )
 def test_per_event_reads_use_indexes_not_table_scans(

@@ -56,6 +56,7 @@ def test_compose_forwards_the_contract_and_requires_the_webhook_secret():
     worker = " ".join(services["worker"]["command"])
     assert "WORKER_PROCESSES" in worker and "WORKER_THREADS" in worker
     assert {"WORKER_PROCESSES", "WORKER_THREADS"} <= set(services["worker"]["environment"])
+    assert services["worker"]["expose"] == ["${WORKER_METRICS_PORT:-9191}"]
 
 
 def test_dockerfile_serves_on_port_with_a_health_check_as_non_root():
@@ -108,6 +109,19 @@ def test_kubernetes_has_web_worker_scheduler_and_migrate():
     trigger = scaled["triggers"][0]
     assert trigger["type"] == "redis" and trigger["metadata"]["listName"] == "dramatiq:events"
     assert int(trigger["metadata"]["listLength"]) > 0
+    for component, port in (("web", "8000"), ("worker", "9191")):
+        pod = by_kind_name[("Deployment", f"billing-{component}")]["spec"]["template"]
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == (
+            port,
+            "/metrics",
+        )
+    config = by_kind_name[("ConfigMap", "billing-config")]["data"]
+    worker_ports = by_kind_name[("Deployment", "billing-worker")]["spec"]["template"]["spec"]
+    assert worker_ports["containers"][0]["ports"][0]["containerPort"] == int(
+        config["WORKER_METRICS_PORT"]
+    )
     kustomization = next(d for d in _documents() if d["kind"] == "Kustomization")
     assert sorted(kustomization["resources"]) == sorted(
         p.name for p in MANIFESTS if p.name != "kustomization.yaml"

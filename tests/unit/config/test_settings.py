@@ -9,8 +9,10 @@ from shared.settings import SettingsError, load_settings
 
 def test_defaults_suit_a_local_machine():
     settings = load_settings({})
-    assert settings.database_url == "postgresql://postgres@localhost:5432/billing"
-    assert settings.redis_url == "redis://localhost:6379/0"
+    assert (
+        settings.database_url.get_secret_value() == "postgresql://postgres@localhost:5432/billing"
+    )
+    assert settings.redis_url.get_secret_value() == "redis://localhost:6379/0"
     assert settings.webhook_secrets == ()
     assert settings.webhook_tolerance_s == 300
     assert settings.admin_api_key is None
@@ -19,6 +21,15 @@ def test_defaults_suit_a_local_machine():
     assert settings.reconciliation_schedule_hour == 2
     assert settings.reconciliation_days_back == 7
     assert settings.log_format == "json"
+    assert settings.metrics_token is None
+    assert settings.worker_metrics_port == 9191
+
+
+def test_metrics_variables_are_read():
+    settings = load_settings({"METRICS_TOKEN": " scrape-me ", "WORKER_METRICS_PORT": "9300"})
+    assert settings.metrics_token is not None
+    assert settings.metrics_token.get_secret_value() == "scrape-me"
+    assert settings.worker_metrics_port == 9300
 
 
 def test_plain_postgresql_url_works_for_every_driver():
@@ -34,11 +45,12 @@ def test_postgres_scheme_alias_is_accepted():
 
 def test_comma_separated_webhook_secrets():
     settings = load_settings({"STRIPE_WEBHOOK_SECRET": " whsec_old , whsec_new,,"})
-    assert settings.webhook_secrets == ("whsec_old", "whsec_new")
+    assert _plain(settings.webhook_secrets) == ("whsec_old", "whsec_new")
 
 
 def test_single_webhook_secret():
-    assert load_settings({"STRIPE_WEBHOOK_SECRET": "whsec_one"}).webhook_secrets == ("whsec_one",)
+    secrets = load_settings({"STRIPE_WEBHOOK_SECRET": "whsec_one"}).webhook_secrets
+    assert _plain(secrets) == ("whsec_one",)
 
 
 def test_empty_values_mean_unset():
@@ -60,7 +72,7 @@ def test_values_are_read_from_their_variables():
         }
     )
     assert settings.webhook_tolerance_s == 60
-    assert settings.admin_api_key == "tok"
+    assert settings.admin_api_key is not None and settings.admin_api_key.get_secret_value() == "tok"
     assert settings.reconciliation_enabled is False
     assert settings.reconciliation_schedule_hour == 23
     assert settings.reconciliation_days_back == 30
@@ -86,8 +98,15 @@ def test_values_are_read_from_their_variables():
         ("LOG_FORMAT", "xml"),
         ("EVENT_MAX_RETRIES", "-1"),
         ("RELAY_AFTER_SECONDS", "0"),
+        ("WORKER_METRICS_PORT", "0"),
+        ("WORKER_METRICS_PORT", "65536"),
+        ("WORKER_METRICS_PORT", "metrics"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
         load_settings({variable: value})
+
+
+def _plain(secrets):
+    return tuple(secret.get_secret_value() for secret in secrets)

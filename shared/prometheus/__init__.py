@@ -1,0 +1,1 @@
+"""Prometheus metrics (CONTRACT section 12): shared by the web and worker processes."""
