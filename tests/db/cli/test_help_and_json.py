@@ -92,9 +92,9 @@ def test_the_top_level_help_lists_the_exit_codes(billing_in_process: InProcess) 
 
 def test_every_listing_and_summary_takes_json() -> None:
     listings = {("projects", "list"), ("apps", "list"), ("products", "list"), ("events", "list"),
-                ("events", "show"), ("reconcile",), ("reconcile", "runs"), ("metrics",),
-                ("import",), ("customers", "resync"), ("customers", "show"), ("users", "show"),
-                ("endpoints", "list"), ("endpoints", "deliveries")}  # fmt: skip
+                ("events", "show"), ("events", "stats"), ("reconcile",), ("reconcile", "runs"),
+                ("metrics",), ("import",), ("customers", "resync"), ("customers", "show"),
+                ("users", "show"), ("endpoints", "list"), ("endpoints", "deliveries")}  # fmt: skip
     assert listings <= set(JSON_COMMANDS)
 
 
@@ -118,6 +118,7 @@ IN_PROCESS_JSON = {
     ("products", "list"): ["--project", "acme"],
     ("events", "list"): [],
     ("events", "show"): ["evt_json_1"],
+    ("events", "stats"): ["--hours", "2"],
     ("reconcile", "runs"): [],
     ("metrics",): ["--project", "acme"],
     ("customers", "show"): ["cus_nobody"],

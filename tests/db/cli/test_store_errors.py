@@ -53,6 +53,7 @@ DATABASE_COMMANDS: dict[tuple[str, ...], list[str]] = {
     ("products", "list"): ["--project", "acme"],
     ("events", "list"): [],
     ("events", "show"): ["evt_0123"],
+    ("events", "stats"): [],
     ("events", "retry"): ["--failed"],
     ("events", "prune"): ["--older-than-days", "1"],
     ("reconcile", "runs"): [],
@@ -67,12 +68,12 @@ DATABASE_COMMANDS: dict[tuple[str, ...], list[str]] = {
     ("deliveries", "resend"): ["dlv_0123"],
     ("serve",): ["--port", "0"],
     ("worker",): [],
+    ("scheduler",): [],
 }
 # Checked elsewhere, or not by a call in this process:
 NOT_IN_THE_MATRIX = {
     ("createdb",): "creates the missing database; wrong role below",
     ("migrate",): "creates the missing database and migrates an empty one; wrong role below",
-    ("scheduler",): "a long-running clock that waits for its stores (its own runtime)",
     ("reconcile",): "draws progress: a subprocess below",
     ("import",): "draws progress: a subprocess below",
     ("customers", "resync"): "asks Stripe before the database (tests/e2e/adoption)",
