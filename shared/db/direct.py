@@ -56,6 +56,8 @@ def run_many(tx: Connection, statement: Statement, params: Sequence[Params]) -> 
 
 
 def _run(tx: Connection, statement: Statement, params: Any, many: bool) -> Rows:
+    if not tx.in_transaction():
+        tx.begin()  # as Connection.execute autobegins: the caller's commit() then commits this
     driver = tx.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     try:
