@@ -27,6 +27,7 @@ from shared.redis_client import create_redis
 from shared.settings import Settings
 from shared.stripe_api import create_stripe_client
 from shared.unit_of_work import UnitOfWork
+from workers.enrichment_offers import OfferOnce
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
 from workers.inbox import Handler, Inbox
@@ -68,8 +69,10 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
     deps = HandlerDeps()
     if stripe_client is not None:
         deps = HandlerDeps(
-            enrich_customer=partial(offer_enrichment, broker, ENRICH_CUSTOMER_ACTOR),
-            enrich_session_product=partial(offer_enrichment, broker, ENRICH_SESSION_ACTOR),
+            enrich_customer=OfferOnce(partial(offer_enrichment, broker, ENRICH_CUSTOMER_ACTOR)),
+            enrich_session_product=OfferOnce(
+                partial(offer_enrichment, broker, ENRICH_SESSION_ACTOR)
+            ),
         )
     handlers = bind_handlers(deps)
     inbox = Inbox(
