@@ -53,13 +53,7 @@ def signed_in(view: Page) -> Endpoint:
 def action(view: Action) -> Endpoint:
     """A form that changes something: a signed-in operator, and the session's CSRF token."""
 
-    async def endpoint(request: Request) -> Response:
-        key = admin_key(request)
-        if key is None:
-            return not_found(request)
-        session = read_session(request, key)
-        if session is None:
-            return to_sign_in()
+    async def checked(request: Request, session: Session) -> Response:
         try:
             fields = await form_fields(request)
         except FormTooLarge as exc:
@@ -69,7 +63,7 @@ def action(view: Action) -> Endpoint:
             return refused(request, session, 403, message)
         return await view(request, session, fields)
 
-    return endpoint
+    return signed_in(checked)
 
 
 def refused(request: Request, session: Session | None, status: int, message: str) -> Response:
