@@ -4,6 +4,7 @@ Nothing here connects: each store is reached on first use."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -68,10 +69,14 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
     )
     deps = HandlerDeps()
     if stripe_client is not None:
+        # Sent by a thread of their own: a Redis round trip never inside an event's transaction.
+        sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enrichment-offers")
         deps = HandlerDeps(
-            enrich_customer=OfferOnce(partial(offer_enrichment, broker, ENRICH_CUSTOMER_ACTOR)),
+            enrich_customer=OfferOnce(
+                partial(sending.submit, offer_enrichment, broker, ENRICH_CUSTOMER_ACTOR)
+            ),
             enrich_session_product=OfferOnce(
-                partial(offer_enrichment, broker, ENRICH_SESSION_ACTOR)
+                partial(sending.submit, offer_enrichment, broker, ENRICH_SESSION_ACTOR)
             ),
         )
     handlers = bind_handlers(deps)

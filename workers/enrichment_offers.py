@@ -21,11 +21,11 @@ class OfferOnce:
 
     def __init__(
         self,
-        offer: Callable[..., None],
+        offer: Callable[..., object],
         clock: Callable[[], float] = time.monotonic,
         max_remembered: int = MAX_REMEMBERED,
     ) -> None:
-        self._offer = offer
+        self._offer = offer  # its result (a Future when sent by a thread) is not waited for
         self._clock = clock
         self._max = max_remembered
         self._asked: OrderedDict[Hashable, tuple[int, float]] = OrderedDict()
