@@ -112,6 +112,7 @@ def serve(
     import uvicorn
 
     from ingress.app import require_webhook_secrets
+    from ingress.http_protocol import CoalescingHttpToolsProtocol
 
     settings = load_settings()
     require_webhook_secrets(settings)
@@ -127,6 +128,7 @@ def serve(
             workers=workers,
             log_config=None,
             access_log=False,
+            http=CoalescingHttpToolsProtocol,
         )
     return 0
 

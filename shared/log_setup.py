@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from shared.log_output import LoopTurnLines
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -39,7 +41,7 @@ def configure_logging(
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),  # one write a line
+        logger_factory=structlog.WriteLoggerFactory(file=LoopTurnLines(sys.stderr).as_text_io()),
         cache_logger_on_first_use=True,
     )
     # Libraries (uvicorn, dramatiq) log through stdlib: send them through the same renderer.
