@@ -111,6 +111,8 @@ def _linked_now(tx: Connection, customer_id: str) -> None:
             del known[customer_id]
         else:
             known[customer_id] = True
+
+
 CREATE_CUSTOMER = Statement("INSERT INTO customers (id) VALUES (:id) ON CONFLICT (id) DO NOTHING")
 SHARE_CUSTOMER = Statement("SELECT 1 FROM customers WHERE id = :id FOR SHARE")
 CUSTOMER_LINK_FOR_UPDATE = Statement(
