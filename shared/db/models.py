@@ -287,6 +287,30 @@ class SubscriptionInvoice(Base):
     amount_paid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     paid: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     created: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Kept by triggers (migration 0013): its subscription's effective owner's project, else its
+    # customer's; its payment's refund, capped at what it paid.
+    owner_project_id: Mapped[str | None] = mapped_column(Text)
+    refunded_minor: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("0")
+    )
+
+    __table_args__ = (
+        # Covering the subscription revenue's reads (index-only scans), shared/metrics/queries.py
+        Index(
+            "ix_subscription_invoices_revenue",
+            "owner_project_id",
+            "currency",
+            postgresql_include=["amount_paid", "refunded_minor"],
+            postgresql_where=text("paid"),
+        ),
+        Index(
+            "ix_subscription_invoices_revenue_by_day",
+            "owner_project_id",
+            "created",
+            postgresql_include=["currency", "amount_paid"],
+            postgresql_where=text("paid"),
+        ),
+    )
 
 
 class SubscriptionPayment(Base):

@@ -19,12 +19,4 @@ def owned_by_user(table: str, key: str, project: str, user: str) -> str:
     return f"o.owner_project_id = {project} AND o.owner_user_id = {user}"
 
 
-def owned_by_project(project: str) -> str:
-    """The project's objects, derived when read: for rows that may have no object (an invoice
-    whose subscription was never seen). Objects themselves carry `owner_project_id`."""
-    return f"""(o.project_id = {project}
-        OR (o.project_id IS NULL AND o.unattributed_project_id IS NULL
-            AND c.owner_project_id = {project}))"""
-
-
 OWNER_COLUMNS = "o.owner_project_id AS project_id, o.owner_user_id AS user_id"
