@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 from shared.db import webhook_events
 from shared.db.models import Base
 from shared.prometheus.multiprocess import DRAMATIQ_DIR_VARIABLE, MULTIPROC_DIR_VARIABLE
-from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR
+from shared.queue import EVENTS_QUEUE, PROCESS_EVENT_ACTOR, PROCESS_EVENTS_ACTOR
 from shared.settings import Settings, load_settings
 from tests.support.processes import free_port
 from tests.support.signing import WEBHOOK_SECRETS
@@ -231,15 +231,21 @@ def queued_messages(client: redis.Redis, queue_name: str = EVENTS_QUEUE) -> list
 def queued_event_ids(
     client: redis.Redis, settle_s: float = 0.2, timeout_s: float = 3.0
 ) -> list[str]:
-    """Ids of the webhook events waiting on the events queue, one entry per message.
+    """Ids of the webhook events waiting on the events queue, one entry per time queued (an id
+    queued twice is there twice), whether alone or in a message of several ids: the ingress
+    puts every id waiting at that moment in one message, so how they group depends on timing.
 
     The ingress enqueues from a background thread after answering, so the queue is read until
     it has not changed for `settle_s` (at most `timeout_s`)."""
 
     def read() -> list[str]:
-        return sorted(
-            m["args"][0] for m in queued_messages(client) if m["actor_name"] == PROCESS_EVENT_ACTOR
-        )
+        ids: list[str] = []
+        for message in queued_messages(client):
+            if message["actor_name"] == PROCESS_EVENT_ACTOR:
+                ids.append(message["args"][0])
+            elif message["actor_name"] == PROCESS_EVENTS_ACTOR:
+                ids.extend(message["args"][0])
+        return sorted(ids)
 
     deadline = time.monotonic() + timeout_s
     seen, stable_since = read(), time.monotonic()
