@@ -68,7 +68,7 @@ IS_LINKED = Statement("SELECT owner_project_id FROM customers WHERE id = :id")
 
 def is_linked(tx: Connection, customer_id: str) -> bool:
     """Answered from the batch's lock (lock_customers) when it holds the customer: with a Stripe
-    key every event without an owner asks, and a round trip each was a sixth of the apply time."""
+    key every event without an owner asks, and this saves a round trip for each of them."""
     known: dict[str, bool] = transaction_scope(tx).get(LINKED_WHEN_LOCKED, {})
     if customer_id in known:
         return known[customer_id]
