@@ -4,7 +4,6 @@ Nothing here connects: each store is reached on first use."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -28,7 +27,7 @@ from shared.redis_client import create_redis
 from shared.settings import Settings
 from shared.stripe_api import create_stripe_client
 from shared.unit_of_work import UnitOfWork
-from workers.enrichment_offers import OfferOnce
+from workers.enrichment_offers import GatheredOffers, OfferOnce, still_needed
 from workers.handlers import bind_handlers
 from workers.handlers.deps import HandlerDeps
 from workers.inbox import Handler, Inbox
@@ -69,15 +68,10 @@ def build_worker_parts(settings: Settings, pool_size: int = 5) -> WorkerParts:
     )
     deps = HandlerDeps()
     if stripe_client is not None:
-        # Sent by a thread of their own: a Redis round trip never inside an event's transaction.
-        sending = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enrichment-offers")
+        offers = GatheredOffers(partial(offer_enrichment, broker), partial(still_needed, engine))
         deps = HandlerDeps(
-            enrich_customer=OfferOnce(
-                partial(sending.submit, offer_enrichment, broker, ENRICH_CUSTOMER_ACTOR)
-            ),
-            enrich_session_product=OfferOnce(
-                partial(sending.submit, offer_enrichment, broker, ENRICH_SESSION_ACTOR)
-            ),
+            enrich_customer=OfferOnce(partial(offers.offer, ENRICH_CUSTOMER_ACTOR)),
+            enrich_session_product=OfferOnce(partial(offers.offer, ENRICH_SESSION_ACTOR)),
         )
     handlers = bind_handlers(deps)
     inbox = Inbox(

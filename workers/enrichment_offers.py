@@ -1,8 +1,12 @@
-"""Each Stripe look-up asked once per worker process, not once per event: while a customer stays
-unlinked every event of it would ask again (a Redis round trip inside the event's transaction),
-and a backlog holds many events per customer. A look-up's result is dated by the event that
-asked and the earliest date wins (shared/state/ownership.py), so an ask for an earlier event
-still goes out: the outcome is the one every ask would give, in any order."""
+"""How a worker process asks for Stripe look-ups. Each is asked once per process, not once per
+event (while a customer stays unlinked every event of it asks, and a backlog holds many events per
+customer); the asks are gathered for a moment and sent together, less those that another event
+made needless meanwhile (in a backlog, most customers that an event finds unlinked are linked by
+another of their events moments later: their subscription names the owner).
+
+A look-up's result is dated by the event that asked and the earliest date wins
+(shared/state/ownership.py), so an ask for an earlier event still goes out: the outcome is the one
+every ask would give, in any order."""
 
 from __future__ import annotations
 
@@ -11,8 +15,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+import structlog
+from sqlalchemy import Engine
+
+from shared.queue import ENRICH_CUSTOMER_ACTOR
+from shared.state.ownership import linked_customers
+
+log = structlog.get_logger("workers.enrichment_offers")
+
 ASK_AGAIN_AFTER_S = 600.0  # a look-up whose retries all failed is asked again by a later event
 MAX_REMEMBERED = 50_000  # the oldest asks are forgotten first
+GATHER_S = 1.0  # how long asks wait to be sent together: a look-up takes longer than that anyway
+
+Args = tuple[object, ...]  # an ask: the look-up's key, then the asking event's `created`
 
 
 class OfferOnce:
@@ -25,7 +40,7 @@ class OfferOnce:
         clock: Callable[[], float] = time.monotonic,
         max_remembered: int = MAX_REMEMBERED,
     ) -> None:
-        self._offer = offer  # its result (a Future when sent by a thread) is not waited for
+        self._offer = offer
         self._clock = clock
         self._max = max_remembered
         self._asked: OrderedDict[Hashable, tuple[int, float]] = OrderedDict()
@@ -49,3 +64,74 @@ class OfferOnce:
             while len(self._asked) > self._max:
                 self._asked.popitem(last=False)
             return True
+
+
+class GatheredOffers:
+    """Asks `(actor, *key, created)` held for `gather_s` by a thread of their own (never a Redis
+    round trip inside an event's transaction), then passed through `keep(actor, asks)` and sent
+    by `send(actor, *args)`; asks for one key merge into the earliest `created`. The thread sends
+    what is left when the process's main thread ends."""
+
+    def __init__(
+        self,
+        send: Callable[..., object],
+        keep: Callable[[str, list[Args]], list[Args]],
+        gather_s: float = GATHER_S,
+    ) -> None:
+        self._send = send
+        self._keep = keep
+        self._gather_s = gather_s
+        self._pending: dict[tuple[str, Args], int] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None  # started by the first ask, after any fork
+
+    def offer(self, actor: str, *args: object) -> None:
+        *key, created = args
+        assert isinstance(created, int)
+        with self._lock:
+            earlier = self._pending.get((actor, tuple(key)))
+            self._pending[(actor, tuple(key))] = (
+                created if earlier is None else min(earlier, created)
+            )
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="enrichment-offers")
+                self._thread.start()
+
+    def _run(self) -> None:
+        main = threading.main_thread()
+        while main.is_alive():
+            main.join(self._gather_s)
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        by_actor: dict[str, list[Args]] = {}
+        for (actor, key), created in pending.items():
+            by_actor.setdefault(actor, []).append((*key, created))
+        for actor, asks in by_actor.items():
+            kept = self._kept(actor, asks)
+            for args in kept:
+                self._send(actor, *args)
+            log.debug(
+                "enrichment.offers_sent",
+                actor=actor,
+                sent=len(kept),
+                needless=len(asks) - len(kept),
+            )
+
+    def _kept(self, actor: str, asks: list[Args]) -> list[Args]:
+        try:
+            return self._keep(actor, asks)
+        except Exception as exc:  # the look-up checks again before it calls Stripe
+            log.warning("enrichment.offers_unchecked", actor=actor, error=str(exc))
+            return asks
+
+
+def still_needed(engine: Engine, actor: str, asks: list[Args]) -> list[Args]:
+    """A customer's owner needs no look-up once it is linked (the look-up would find that too)."""
+    if actor != ENRICH_CUSTOMER_ACTOR:
+        return asks
+    with engine.connect() as conn:
+        linked = linked_customers(conn, [str(args[0]) for args in asks])
+    return [args for args in asks if args[0] not in linked]

@@ -1,0 +1,88 @@
+"""Look-up asks are gathered for a moment and sent together: asks for one key become one, dated
+by the earliest event, and what became needless meanwhile is not sent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from workers.enrichment_offers import Args, GatheredOffers
+
+Sent = list[tuple[object, ...]]
+REPO = Path(__file__).resolve().parents[3]
+HOUR_S = 3600.0  # the thread never sends within a test: these flush by hand
+
+
+def keep_all(actor: str, asks: list[Args]) -> list[Args]:
+    return asks
+
+
+def test_asks_for_one_key_are_sent_once_with_the_earliest_date() -> None:
+    sent: Sent = []
+    offers = GatheredOffers(lambda *args: sent.append(args), keep_all, gather_s=HOUR_S)
+    for created in (150, 100, 120):
+        offers.offer("customer", "cus_1", created)
+    offers.offer("session", "cs_1", "pi_1", 90)
+    offers.offer("customer", "cus_2", 130)
+    assert sent == []
+
+    offers.flush()
+
+    assert sorted(sent, key=str) == sorted(
+        [("customer", "cus_1", 100), ("customer", "cus_2", 130), ("session", "cs_1", "pi_1", 90)],
+        key=str,
+    )
+    offers.flush()
+    assert len(sent) == 3  # each ask is sent once
+
+
+def test_asks_made_needless_meanwhile_are_not_sent() -> None:
+    sent: Sent = []
+
+    def keep(actor: str, asks: list[Args]) -> list[Args]:
+        return [args for args in asks if args[0] != "cus_linked"]
+
+    offers = GatheredOffers(lambda *args: sent.append(args), keep, gather_s=HOUR_S)
+    offers.offer("customer", "cus_linked", 1)
+    offers.offer("customer", "cus_open", 1)
+    offers.flush()
+    assert sent == [("customer", "cus_open", 1)]
+
+
+def test_when_the_check_fails_every_ask_is_sent() -> None:
+    """The look-up checks again before it calls Stripe: sending too many only costs a message."""
+    sent: Sent = []
+
+    def keep(actor: str, asks: list[Args]) -> list[Args]:
+        raise ConnectionError("database down")
+
+    offers = GatheredOffers(lambda *args: sent.append(args), keep, gather_s=HOUR_S)
+    offers.offer("customer", "cus_1", 1)
+    offers.flush()
+    assert sent == [("customer", "cus_1", 1)]
+
+
+def test_a_thread_of_its_own_sends_them_after_the_gathering_time() -> None:
+    sent: Sent = []
+    offers = GatheredOffers(lambda *args: sent.append(args), keep_all, gather_s=0.05)
+    offers.offer("customer", "cus_1", 1)
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent == [("customer", "cus_1", 1)]
+    assert offers._thread is not None and offers._thread.name == "enrichment-offers"
+
+
+def test_asks_still_gathered_when_the_process_ends_are_sent() -> None:
+    program = (
+        "from workers.enrichment_offers import GatheredOffers\n"
+        "offers = GatheredOffers(print, lambda actor, asks: asks, gather_s=3600)\n"
+        "offers.offer('customer', 'cus_1', 7)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "customer cus_1 7"
