@@ -36,6 +36,9 @@ class Enricher:
                 return
         customer = self.client.v1.customers.retrieve(customer_id).to_dict()
         claim = metadata_claim(customer.get("metadata") or None)
+        if claim is None:  # its metadata names nobody: nothing to write
+            log.info("enrichment.customer", customer_id=customer_id, linked=False)
+            return
         with self.uow.begin() as work:
             owner = attribute(work.tx, claim, customer_id).owner
             work.touch(link_customer(work.tx, customer_id, owner, created))
