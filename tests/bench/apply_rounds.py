@@ -8,7 +8,9 @@ owners and products known only to the Stripe API) and applies a fresh copy of it
   c. as a, with 100,000 subscriptions and 100,000 purchases already stored (flat cost);
   d. `billing worker --processes 2` (default look-up pool) without STRIPE_SECRET_KEY, look-up
      world;
-  e. as d with a key and the fake Stripe API answering every call after --stripe-delay-ms;
+  e. as d with a key and the fake Stripe API answering every call after --stripe-delay-ms
+     (d and e run `lookup_pairs` times a round, d first and e first in turn, each e against
+     the d of its pair);
   f. as a with 1 and 4 worker processes (a is the curve's 2).
 """
 
@@ -36,6 +38,7 @@ class Sizes:
     seeded: tuple[int, int]  # subscriptions, purchases stored for the flat-cost runs
     worker_processes: tuple[int, ...] = (1, 2, 4)
     stripe_delay_s: float = 0.2
+    lookup_pairs: int = 2  # d/e pairs a round: part 3's ratio is the one closest to its target
 
 
 @dataclass
@@ -81,11 +84,17 @@ def run(
                 engine, store_backlog(engine, world, sizes.seeded), service_env()
             ))  # fmt: skip
             with_lookups = build_world(sizes.users, SEED + n, lookups=True)
-            _record(no_key, "d. worker, no key", worker_run(
-                engine, store_backlog(engine, with_lookups), service_env(),
-                enrichment_threads=None,
-            ))  # fmt: skip
-            calls.add(_with_key(engine, fake, with_lookups, with_key, sizes.stripe_delay_s))
+            for p in range(sizes.lookup_pairs):
+                d_first = (n * sizes.lookup_pairs + p) % 2 == 0  # alternating: drift cancels
+                for keyed in (False, True) if d_first else (True, False):
+                    if keyed:
+                        calls.add(_with_key(engine, fake, with_lookups, with_key,
+                                            sizes.stripe_delay_s))  # fmt: skip
+                    else:
+                        _record(no_key, "d. worker, no key", worker_run(
+                            engine, store_backlog(engine, with_lookups), service_env(),
+                            enrichment_threads=None,
+                        ))  # fmt: skip
             for processes, pair in sorted(by_processes.items()):
                 if processes != 2:
                     _record(pair, f"f. worker --processes {processes}", worker_run(
@@ -116,10 +125,11 @@ def _sections(sizes: Sizes) -> tuple[Section, Section, Section]:
         "Stripe look-ups off the event path",
         "The same world with look-ups (some owners only in a Stripe Customer's metadata, some "
         "products only in a Checkout Session's line items), applied by `billing worker "
-        "--processes 2` with its default look-up pool, without STRIPE_SECRET_KEY, then with a "
+        "--processes 2` with its default look-up pool, without STRIPE_SECRET_KEY and with a "
         "key and the fake Stripe API (tests/fakes) answering every call after "
         f"{sizes.stripe_delay_s * 1000:.0f} ms. Timed until every event is terminal; look-ups "
-        "still pending then are not waited for.",
+        f"still pending then are not waited for. {sizes.lookup_pairs} pairs a round, the run "
+        "without a key first and the one with a key first in turn; each ratio is of one pair.",
         commands=["billing worker --processes 2",
                   "STRIPE_SECRET_KEY=sk_test_bench STRIPE_API_BASE=<fake> billing worker "
                   "--processes 2"],
