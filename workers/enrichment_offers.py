@@ -5,11 +5,14 @@ made needless meanwhile (in a backlog, most customers that an event finds unlink
 another of their events moments later: their subscription names the owner).
 
 A look-up's result is dated by the event that asked and the earliest date wins
-(shared/state/ownership.py), so an ask for an earlier event still goes out: the outcome is the one
-every ask would give, in any order."""
+(shared/state/ownership.py), so while a customer is unlinked an ask for an earlier event still
+goes out. Once it is linked, an ask is dropped, here as by the look-up itself (`is_linked`): a
+look-up never re-dates a link an event wrote."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -69,21 +72,25 @@ class OfferOnce:
 class GatheredOffers:
     """Asks `(actor, *key, created)` held for `gather_s` by a thread of their own (never a Redis
     round trip inside an event's transaction), then passed through `keep(actor, asks)` and sent
-    by `send(actor, *args)`; asks for one key merge into the earliest `created`. The thread sends
-    what is left when the process's main thread ends."""
+    by `send(actor, *args)`; asks for one key merge into the earliest `created`. When the
+    process's main thread ends, the thread sends what is left unchecked (the look-up checks
+    again) and stops. `threaded=False` starts no thread: the caller flushes."""
 
     def __init__(
         self,
         send: Callable[..., object],
         keep: Callable[[str, list[Args]], list[Args]],
         gather_s: float = GATHER_S,
+        threaded: bool = True,
     ) -> None:
         self._send = send
         self._keep = keep
         self._gather_s = gather_s
+        self._threaded = threaded
         self._pending: dict[tuple[str, Args], int] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None  # started by the first ask, after any fork
+        os.register_at_fork(after_in_child=self._forget_parent)
 
     def offer(self, actor: str, *args: object) -> None:
         *key, created = args
@@ -93,45 +100,56 @@ class GatheredOffers:
             self._pending[(actor, tuple(key))] = (
                 created if earlier is None else min(earlier, created)
             )
-            if self._thread is None:
+            if self._threaded and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="enrichment-offers")
                 self._thread.start()
+
+    def _forget_parent(self) -> None:
+        """A forked child has neither the parent's thread nor a lock it may have held."""
+        self._lock = threading.Lock()
+        self._pending = {}
+        self._thread = None
 
     def _run(self) -> None:
         main = threading.main_thread()
         while main.is_alive():
             main.join(self._gather_s)
-            self.flush()
+            self.flush(check=main.is_alive())
 
-    def flush(self) -> None:
+    def flush(self, check: bool = True) -> None:
+        """Send what is gathered; `check=False` skips `keep` (at exit: no database wait)."""
         with self._lock:
             pending, self._pending = self._pending, {}
         by_actor: dict[str, list[Args]] = {}
         for (actor, key), created in pending.items():
             by_actor.setdefault(actor, []).append((*key, created))
         for actor, asks in by_actor.items():
-            kept = self._kept(actor, asks)
+            kept = self._kept(actor, asks) if check else asks
             for args in kept:
-                self._send(actor, *args)
-            log.debug(
-                "enrichment.offers_sent",
-                actor=actor,
-                sent=len(kept),
-                needless=len(asks) - len(kept),
-            )
+                try:
+                    self._send(actor, *args)
+                except Exception as exc:  # that look-up waits for its customer's next event
+                    _log_quietly("enrichment.offer_failed", actor=actor, error=str(exc))
 
     def _kept(self, actor: str, asks: list[Args]) -> list[Args]:
         try:
             return self._keep(actor, asks)
         except Exception as exc:  # the look-up checks again before it calls Stripe
-            log.warning("enrichment.offers_unchecked", actor=actor, error=str(exc))
+            _log_quietly("enrichment.offers_unchecked", actor=actor, error=str(exc))
             return asks
 
 
+def _log_quietly(event: str, **fields: object) -> None:
+    """At exit the log's stream may be closed already: a lost line must not lose the asks."""
+    with contextlib.suppress(Exception):
+        log.warning(event, **fields)
+
+
 def still_needed(engine: Engine, actor: str, asks: list[Args]) -> list[Args]:
-    """A customer's owner needs no look-up once it is linked (the look-up would find that too)."""
+    """A customer's owner needs no look-up once it is linked: the look-up would find the link
+    and stop there too (shared/state/ownership.py `is_linked`)."""
     if actor != ENRICH_CUSTOMER_ACTOR:
         return asks
     with engine.connect() as conn:
         linked = linked_customers(conn, [str(args[0]) for args in asks])
-    return [args for args in asks if args[0] not in linked]
+    return [args for args in asks if str(args[0]) not in linked]

@@ -114,14 +114,27 @@ def test_a_session_without_product_id_becomes_a_purchase_of_its_line_items_produ
     assert set(entitlements_of(parts.engine, "u-buyer")) == {"prod_book"}
 
 
-def test_a_customer_whose_metadata_names_nobody_stays_unlinked(
-    parts: WorkerParts, inbox: Inbox, asked: Asked, fake_stripe: FakeStripe, project: str
+def test_a_customer_whose_metadata_names_nobody_stays_unlinked_and_nothing_is_written(
+    parts: WorkerParts,
+    inbox: Inbox,
+    asked: Asked,
+    fake_stripe: FakeStripe,
+    project: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake_stripe.add_customer(se.customer("cus_L", metadata={}))
-
     assert deliver(inbox, parts.engine, ownerless_subscription(T0)) == "processed"
+    begun: list[object] = []
+    real_begin = parts.uow.begin
+
+    def begin() -> Any:
+        begun.append(1)
+        return real_begin()
+
+    monkeypatch.setattr(parts.uow, "begin", begin)
+
     run_lookups(parts, asked)
 
     assert [path for _, path, _ in fake_stripe.request_log] == ["/v1/customers/cus_L"]
+    assert begun == []  # no transaction
     assert customer_row(parts.engine, "cus_L")["user_id"] is None
-    assert entitlements_of(parts.engine, "u-lookup") == {}
