@@ -90,11 +90,13 @@ class GatheredOffers:
         self._pending: dict[tuple[str, Args], int] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None  # started by the first ask, after any fork
-        os.register_at_fork(after_in_child=self._forget_parent)
+        self._pid = os.getpid()
 
     def offer(self, actor: str, *args: object) -> None:
         *key, created = args
         assert isinstance(created, int)
+        if os.getpid() != self._pid:
+            self._start_over_in_child()
         with self._lock:
             earlier = self._pending.get((actor, tuple(key)))
             self._pending[(actor, tuple(key))] = (
@@ -104,11 +106,10 @@ class GatheredOffers:
                 self._thread = threading.Thread(target=self._run, name="enrichment-offers")
                 self._thread.start()
 
-    def _forget_parent(self) -> None:
-        """A forked child has neither the parent's thread nor a lock it may have held."""
-        self._lock = threading.Lock()
-        self._pending = {}
-        self._thread = None
+    def _start_over_in_child(self) -> None:
+        """A forked child has neither the parent's thread nor a lock it may have held; the
+        parent's asks are the parent's to send."""
+        self._pid, self._lock, self._pending, self._thread = os.getpid(), threading.Lock(), {}, None
 
     def _run(self) -> None:
         main = threading.main_thread()

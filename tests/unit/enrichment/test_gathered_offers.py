@@ -3,6 +3,7 @@ by the earliest event, and what became needless meanwhile is not sent."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -107,3 +108,21 @@ def test_asks_still_gathered_when_the_process_ends_are_sent_unchecked() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "customer cus_1 7" in done.stdout.splitlines(), done.stdout + done.stderr
+
+
+def test_a_forked_child_sends_its_own_asks_and_not_its_parents() -> None:
+    read_end, write_end = os.pipe()
+    offers = GatheredOffers(lambda *args: os.write(write_end, repr(args).encode()), keep_all,
+                            threaded=False)  # fmt: skip
+    offers.offer("customer", "cus_parent", 1)
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            offers.offer("customer", "cus_child", 2)
+            offers.flush()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(write_end)
+    assert os.read(read_end, 1000).decode() == repr(("customer", "cus_child", 2))
+    os.close(read_end)
